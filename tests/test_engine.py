@@ -1,0 +1,77 @@
+import math
+
+import pytest
+import torch
+from torch.utils.data import DataLoader, TensorDataset
+
+from mnist_kit import engine
+from mnist_kit.engine import fit, get_device, train
+from mnist_kit.models import get_model
+from mnist_kit.recipes import RECIPES, get_recipe
+
+
+def test_smoke_fit_learns(smoke_run):
+    first, last = smoke_run.history
+    assert last["train_loss"] < first["train_loss"]
+    assert last["test_acc"] > 60  # chance is 10 %
+    assert smoke_run.complete and smoke_run.device == "cpu"
+    assert [row["epoch"] for row in smoke_run.history] == [1, 2]
+    assert all(row["seconds"] > 0 for row in smoke_run.history)
+
+
+def test_same_seed_same_run(mnist_root, smoke_run):
+    again = fit("model_4", smoke=True, epochs=2, device="cpu", data_root=mnist_root, progress=False)
+    assert [r["train_loss"] for r in again.history] == [r["train_loss"] for r in smoke_run.history]
+    assert [r["test_acc"] for r in again.history] == [r["test_acc"] for r in smoke_run.history]
+
+
+def test_step_schedule_is_recorded(mnist_root):
+    recipe = get_recipe("model_4").with_overrides(step_size=1, gamma=0.5)
+    run = fit(recipe, smoke=True, epochs=2, device="cpu", data_root=mnist_root, progress=False)
+    assert [row["lr"] for row in run.history] == [recipe.lr, recipe.lr * 0.5]
+
+
+def test_nan_loss_stops_with_a_clear_error():
+    images = torch.full((8, 1, 28, 28), float("nan"))
+    loader = DataLoader(TensorDataset(images, torch.zeros(8, dtype=torch.long)), batch_size=4)
+    model = get_model("model_4")
+    with pytest.raises(FloatingPointError, match="Lower the learning rate"):
+        train(model, torch.device("cpu"), loader, torch.optim.SGD(model.parameters(), lr=0.1), progress=False)
+
+
+def test_ctrl_c_keeps_the_history_so_far(mnist_root, monkeypatch):
+    real_test, calls = engine.test, []
+
+    def interrupt_second_epoch(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real_test(*args, **kwargs)
+
+    monkeypatch.setattr(engine, "test", interrupt_second_epoch)
+    run = fit("model_4", smoke=True, epochs=3, device="cpu", data_root=mnist_root, progress=False)
+    assert run.interrupted and not run.complete
+    assert len(run.history) == 1 and math.isfinite(run.history[0]["test_acc"])
+
+
+def test_missing_gpu_is_a_clear_error(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert get_device() == torch.device("cpu")
+    with pytest.raises(ValueError, match="no CUDA GPU"):
+        get_device("cuda")
+    with pytest.raises(ValueError, match="choose cpu or cuda"):
+        get_device("tpu")
+
+
+def test_recipes_follow_the_original_design():
+    assert {r.model for r in RECIPES.values()} == {"model_1", "model_2", "model_3", "model_4"}
+    assert all(r.epochs == 15 and r.batch_size == 128 for r in RECIPES.values())
+    assert RECIPES["model_3"].scheduler == "multistep" and RECIPES["model_3"].jitter == 0
+    assert RECIPES["model_4"].scheduler == "step" and RECIPES["model_4"].rotation == 5
+    with pytest.raises(ValueError, match="model_1, model_2, model_3, model_4"):
+        get_recipe("model_5")
+
+
+def test_zero_epochs_is_refused(mnist_root):
+    with pytest.raises(ValueError, match="at least 1"):
+        fit("model_4", epochs=0, device="cpu", data_root=mnist_root)

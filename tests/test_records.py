@@ -1,0 +1,90 @@
+import dataclasses
+import json
+import os
+
+import pytest
+import torch
+
+from mnist_kit import paths, records
+from mnist_kit.records import RecordError, load_record, load_trained_model, save_run
+
+
+@pytest.fixture
+def full_run(smoke_run):
+    """The real smoke run relabelled as a finished full run of 2 epochs, to exercise the full-record path."""
+    return dataclasses.replace(smoke_run, recipe=smoke_run.recipe.with_overrides(epochs=2), smoke=False)
+
+
+@pytest.fixture(autouse=True)
+def scratch_smoke_dir(tmp_path, monkeypatch):
+    monkeypatch.setenv(paths.SMOKE_ENV, str(tmp_path / "smoke"))
+
+
+def test_record_round_trip(full_run, tmp_path):
+    path = save_run(full_run, tmp_path / "results")
+    assert path == tmp_path / "results" / "model_4.json"
+    record = load_record(path)
+    assert record["parameters"] == 7774 and record["complete"] and not record["smoke"]
+    assert record["history"] == json.loads(json.dumps(full_run.history))
+    assert record["device_name"].startswith("CPU") and record["versions"]["torch"] == torch.__version__
+    assert set(record["data_md5"]) == {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
+                                       "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}
+    model = load_trained_model(path)
+    probe = torch.randn(3, 1, 28, 28)
+    full_run.model.eval()
+    assert torch.equal(model(probe), full_run.model(probe))
+
+
+def test_smoke_run_never_replaces_a_full_record(full_run, smoke_run, tmp_path):
+    results = tmp_path / "results"
+    full_path = save_run(full_run, results)
+    before = full_path.read_bytes(), full_path.with_suffix(".pt").read_bytes()
+    smoke_path = save_run(smoke_run, results)
+    assert smoke_path.parent == tmp_path / "smoke"
+    assert (full_path.read_bytes(), full_path.with_suffix(".pt").read_bytes()) == before
+
+
+def test_interrupted_run_goes_to_partial(full_run, tmp_path):
+    cut = dataclasses.replace(full_run, history=full_run.history[:1], interrupted=True)
+    path = save_run(cut, tmp_path / "results")
+    assert path == tmp_path / "results" / "partial" / "model_4.json"
+    assert load_record(path)["complete"] is False
+
+
+def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
+    target = tmp_path / "r.json"
+    paths.atomic_write_bytes(target, b"old")
+
+    def broken_replace(src, dst):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError, match="disk full"):
+        paths.atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temp file left behind
+
+
+@pytest.mark.parametrize("damage, message", [
+    (lambda r: r.pop("history"), "'history' missing"),
+    (lambda r: r.update(epochs=99), "history length"),
+    (lambda r: r["history"][0].update(test_acc=float("nan")), "not a finite number"),
+    (lambda r: r["history"][0].update(test_acc=120.0), "accuracy out of range"),
+    (lambda r: r.update(format=0), "format"),
+])
+def test_malformed_records_are_named(full_run, tmp_path, damage, message):
+    path = save_run(full_run, tmp_path)
+    record = json.loads(path.read_text())
+    damage(record)
+    path.write_text(json.dumps(record))
+    with pytest.raises(RecordError, match=message):
+        load_record(path)
+
+
+def test_unreadable_and_missing_records(tmp_path):
+    bad = tmp_path / "model_4.json"
+    bad.write_text("{ not json")
+    with pytest.raises(RecordError, match="unreadable"):
+        load_record(bad)
+    with pytest.raises(RecordError, match="python -m mnist_kit train model_2"):
+        load_record(tmp_path / "model_2.json")
