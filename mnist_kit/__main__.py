@@ -1,4 +1,4 @@
-"""Command line: ``python -m mnist_kit data`` and ``python -m mnist_kit train RECIPE``."""
+"""Command line: ``python -m mnist_kit data | train | sweep | report`` (``--help`` on each)."""
 from __future__ import annotations
 
 import argparse
@@ -19,20 +19,30 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnist_kit", description="The mnist-kit course tools.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{data,train}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{data,train,sweep,report}")
 
     data = commands.add_parser("data", help="prepare and verify MNIST in torchvision's layout")
     data.add_argument("--data-root", help="folder holding MNIST/raw (default: $MNIST_KIT_DATA or ./data)")
 
     train = commands.add_parser("train", help="train one recipe and record the run")
     train.add_argument("recipe", choices=list(RECIPES), help="which iteration to train")
-    train.add_argument("--epochs", type=_positive_int, help="override the recipe's 15 epochs")
     train.add_argument("--seed", type=int, help="override the recipe's seed")
-    train.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
-    train.add_argument("--data-root", help="folder holding MNIST/raw")
-    train.add_argument("--results-dir", help="where full records go (default: ./results)")
-    train.add_argument("--smoke", action="store_true",
-                       help="1 epoch on a small real subset; recorded in a scratch folder, never in results/")
+    sweep = commands.add_parser("sweep", help="train one recipe on several seeds and record each run")
+    sweep.add_argument("recipe", choices=list(RECIPES), help="which iteration to train")
+    sweep.add_argument("--seeds", type=int, nargs="+", required=True, help="e.g. --seeds 1 2 3")
+    for sub in (train, sweep):
+        sub.add_argument("--epochs", type=_positive_int, help="override the recipe's 15 epochs")
+        sub.add_argument("--pipeline", choices=["fast", "classic"], help="data pipeline (default: the recipe's)")
+        sub.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
+        sub.add_argument("--data-root", help="folder holding MNIST/raw")
+        sub.add_argument("--results-dir", help="where full records go (default: ./results)")
+        sub.add_argument("--smoke", action="store_true",
+                         help="1 epoch on a small real subset; recorded in a scratch folder, never in results/")
+
+    report = commands.add_parser("report", help="rewrite the README's result tables from results/")
+    report.add_argument("--check", action="store_true", help="only check; fail if the README is stale")
+    report.add_argument("--readme", help="default: the checkout's README.md")
+    report.add_argument("--results-dir", help="default: ./results")
     return parser
 
 
@@ -44,31 +54,41 @@ def main(argv=None) -> int:
         if args.command == "data":
             prepare_mnist(args.data_root)
             return 0
+        if args.command == "report":
+            return _report(args)
         return _train(args)
-    except DataError as exc:
+    except (DataError, ValueError) as exc:  # RecordError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
         return 2
 
 
 def _train(args) -> int:
-    from .engine import fit, get_device
-    from .records import save_run
+    from .engine import get_device
+    from .recipes import get_recipe
+    from .records import sweep, train_and_record
 
-    try:
-        device = get_device(args.device)
-    except ValueError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    run = fit(args.recipe, epochs=args.epochs, seed=args.seed, device=device, data_root=args.data_root,
-              smoke=args.smoke)
-    if not run.history:
+    device = get_device(args.device)
+    recipe = get_recipe(args.recipe).with_overrides(pipeline=args.pipeline)
+    common = dict(smoke=args.smoke, results_dir=args.results_dir, epochs=args.epochs, device=device,
+                  data_root=args.data_root)
+    if args.command == "sweep":
+        paths = sweep(recipe, args.seeds, **common)
+        return 0 if len(paths) == len(args.seeds) else 130
+    run, path = train_and_record(recipe, seed=args.seed, **common)
+    if path is None:
         print("No epoch finished; nothing recorded.")
-        return 130
-    path = save_run(run, args.results_dir)
-    kind = "smoke" if run.smoke else ("full" if run.complete else "partial")
-    last = run.history[-1]
-    print(f"Recorded {kind} run: {path} (last test accuracy {last['test_acc']:.2f}%, {run.seconds:.0f} s)")
     return 130 if run.interrupted else 0
+
+
+def _report(args) -> int:
+    from .report import update_readme
+
+    fresh = update_readme(args.readme, args.results_dir, check=args.check)
+    if args.check and not fresh:
+        print("error: the README's result tables are stale; run `python -m mnist_kit report`", file=sys.stderr)
+        return 1
+    print("README tables are up to date." if fresh else "README tables rewritten from results/.")
+    return 0
 
 
 if __name__ == "__main__":

@@ -6,6 +6,7 @@ training section; ``fit`` is what the notebooks and ``python -m mnist_kit train`
 from __future__ import annotations
 
 import datetime as dt
+import os
 import platform
 import random
 import time
@@ -21,6 +22,16 @@ from .models import count_parameters, get_model
 from .recipes import Recipe, get_recipe
 
 SMOKE_TRAIN_IMAGES, SMOKE_TEST_IMAGES = 3000, 1000
+FULL_ENV, SMOKE_ENV = "MNIST_KIT_FULL", "MNIST_KIT_SMOKE"
+
+
+def smoke_mode() -> bool:
+    """Short runs under pytest and CI (``MNIST_KIT_SMOKE=1``, ``CI=true`` or a pytest run), full ones
+    otherwise; ``MNIST_KIT_FULL=1`` always asks for full length (how ``make reproduce`` runs)."""
+    if os.environ.get(FULL_ENV) == "1":
+        return False
+    return (os.environ.get(SMOKE_ENV) == "1" or os.environ.get("CI", "").lower() in ("true", "1")
+            or "PYTEST_CURRENT_TEST" in os.environ)
 
 
 def get_device(name: str | None = None) -> torch.device:
@@ -103,9 +114,13 @@ def make_scheduler(recipe: Recipe, optimizer):
 
 
 def make_loaders(recipe: Recipe, device, data_root=None, smoke: bool = False):
+    """The recipe's train and test loaders: ``classic`` (torchvision, per-image PIL) or ``fast`` (on-device)."""
+    builders = {"classic": mnist_data.classic_loaders, "fast": mnist_data.fast_loaders}
+    if recipe.pipeline not in builders:
+        raise ValueError(f"unknown pipeline {recipe.pipeline!r}; choose one of: {', '.join(builders)}")
     subsets = dict(train_subset=SMOKE_TRAIN_IMAGES, test_subset=SMOKE_TEST_IMAGES) if smoke else {}
-    return mnist_data.classic_loaders(rotation=recipe.rotation, jitter=recipe.jitter, batch_size=recipe.batch_size,
-                                      device=device, data_root=data_root, seed=recipe.seed, **subsets)
+    return builders[recipe.pipeline](rotation=recipe.rotation, jitter=recipe.jitter, batch_size=recipe.batch_size,
+                                     device=device, data_root=data_root, seed=recipe.seed, **subsets)
 
 
 @dataclass
@@ -144,7 +159,8 @@ def fit(recipe: Recipe | str, *, epochs=None, seed=None, device=None, data_root=
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
     scheduler = make_scheduler(recipe, optimizer)
     run = Run(recipe, model, device.type, device_name(device), smoke, dt.datetime.now(dt.timezone.utc).isoformat())
-    print(f"{recipe.name}: {count_parameters(model):,} parameters, {recipe.epochs} epochs on {run.device_name}"
+    print(f"{recipe.name}: {count_parameters(model):,} parameters, {recipe.epochs} epoch{'s' * (recipe.epochs > 1)} "
+          f"on {run.device_name}, {recipe.pipeline} data pipeline"
           + (" [smoke: small subset]" if smoke else ""))
     start = time.perf_counter()
     try:
@@ -163,3 +179,40 @@ def fit(recipe: Recipe | str, *, epochs=None, seed=None, device=None, data_root=
         print(f"\nInterrupted: keeping the {len(run.history)} finished epoch(s).")
     run.seconds = time.perf_counter() - start
     return run
+
+
+@dataclass
+class Predictions:
+    """Every image of a loader with its true label, the model's guess and how sure it was."""
+
+    images: torch.Tensor      # N x 1 x 28 x 28, back in [0, 1] for display
+    labels: torch.Tensor
+    predicted: torch.Tensor
+    confidence: torch.Tensor  # softmax probability of the guess
+
+    @property
+    def wrong(self) -> torch.Tensor:
+        """Indices of the mistakes, surest mistakes first."""
+        index = torch.nonzero(self.predicted != self.labels).flatten()
+        return index[torch.argsort(self.confidence[index], descending=True)]
+
+
+def predict(model, loader, device=None) -> Predictions:
+    """Run the model over a loader (no augmentation expected). Taught in every notebook's Results."""
+    device = device or next(model.parameters()).device
+    model.eval()
+    parts = []
+    with torch.inference_mode():
+        for images, labels in loader:
+            probs = model(images.to(device)).exp()
+            confidence, predicted = probs.max(dim=1)
+            parts.append((images.cpu() * mnist_data.STD + mnist_data.MEAN, labels.cpu(), predicted.cpu(),
+                          confidence.cpu()))
+    return Predictions(*(torch.cat(column) for column in zip(*parts)))
+
+
+def predict_test_set(model, data_root=None) -> Predictions:
+    """The whole unaugmented test set through ``model``, for the mistakes grid and widgets."""
+    device = next(model.parameters()).device
+    _, test_loader = mnist_data.fast_loaders(data_root=data_root, device=device)
+    return predict(model, test_loader, device)

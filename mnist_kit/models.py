@@ -136,18 +136,22 @@ def receptive_field_table(model: nn.Module, input_size=(1, 28, 28)) -> list[dict
     """Receptive field of every conv and pooling layer, read off the modules as they run.
 
     r_out = r_in + (k - 1) * j_in and j_out = j_in * s, where j (the "jump") is the distance in
-    input pixels between neighbouring outputs. Taught in ``notebooks/01_model_1.ipynb``.
+    input pixels between neighbouring outputs; ``start`` is where the centre of the first output
+    pixel sits on the input: start_out = start_in + ((k - 1) / 2 - p) * j_in.
+    Taught in ``notebooks/01_model_1.ipynb``.
     """
     rows, hooks = [], []
-    state = {"rf": 1, "jump": 1}
+    state = {"rf": 1, "jump": 1, "start": 0.0}
     probe = copy.deepcopy(model).cpu().eval()
 
     def record(module, _inp, out, name):
         k, s, p = (_as_int(getattr(module, a)) for a in ("kernel_size", "stride", "padding"))
+        state["start"] += ((k - 1) / 2 - p) * state["jump"]
         state["rf"] += (k - 1) * state["jump"]
         state["jump"] *= s
         rows.append({"layer": name, "type": type(module).__name__, "kernel": k, "stride": s, "padding": p,
-                     "output_size": out.shape[-1], "receptive_field": state["rf"], "jump": state["jump"]})
+                     "output_size": out.shape[-1], "receptive_field": state["rf"], "jump": state["jump"],
+                     "start": state["start"]})
 
     for name, module in probe.named_modules():
         if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):

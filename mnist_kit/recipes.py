@@ -25,7 +25,7 @@ class Recipe:
     epochs: int = 15
     batch_size: int = 128
     seed: int = 1
-    pipeline: str = "classic"  # "classic": torchvision DataLoader with PIL transforms
+    pipeline: str = "fast"     # "fast": tensors on the device; "classic": torchvision DataLoader + PIL
 
     def with_overrides(self, **changes) -> "Recipe":
         """A copy with some fields changed (``None`` values are ignored)."""
@@ -47,6 +47,21 @@ RECIPES: dict[str, Recipe] = {
         Recipe("model_4", "model_4", rotation=5, jitter=0.1, lr=0.05, scheduler="step", step_size=5, gamma=0.2),
     )
 }
+
+
+def record_stem(recipe: Recipe) -> str:
+    """File name of a run's record: the recipe name, plus what differs from the named recipe.
+
+    ``model_4`` for the recipe as written, ``model_4-classic`` on the other pipeline, ``model_4-seed7``
+    for another seed, so a variant never overwrites the record the README and notebooks use.
+    """
+    base = RECIPES.get(recipe.name)
+    stem = recipe.name
+    if base is not None and recipe.pipeline != base.pipeline:
+        stem += f"-{recipe.pipeline}"
+    if base is not None and recipe.seed != base.seed:
+        stem += f"-seed{recipe.seed}"
+    return stem
 
 
 def get_recipe(name: str) -> Recipe:

@@ -15,8 +15,9 @@ from pathlib import Path
 import torch
 
 from .data import IDX_FILES
-from .engine import Run
+from .engine import Run, fit, smoke_mode
 from .models import count_parameters, get_model
+from .recipes import get_recipe, record_stem
 from .paths import atomic_write_bytes, default_results_dir, smoke_results_dir
 
 FORMAT = 1
@@ -63,15 +64,46 @@ def record_dir(run: Run, results_dir=None) -> Path:
 
 
 def save_run(run: Run, results_dir=None, stem: str | None = None) -> Path:
-    """Write ``<stem>.json`` and ``<stem>.pt`` (stem defaults to the recipe name); returns the JSON path."""
+    """Write ``<stem>.json`` and ``<stem>.pt`` (stem: ``recipes.record_stem``); returns the JSON path."""
     folder = record_dir(run, results_dir)
-    stem = stem or run.recipe.name
+    stem = stem or record_stem(run.recipe)
     weights = io.BytesIO()
     torch.save({k: v.detach().cpu() for k, v in run.model.state_dict().items()}, weights)
     atomic_write_bytes(folder / f"{stem}.pt", weights.getvalue())
     path = folder / f"{stem}.json"
     atomic_write_bytes(path, (json.dumps(run_record(run), indent=1) + "\n").encode())
     return path
+
+
+def train_and_record(recipe, *, smoke: bool | None = None, results_dir=None, stem=None, **fit_args):
+    """``fit`` a recipe and record it; returns ``(run, json_path)`` (path None when no epoch finished).
+
+    ``smoke`` defaults to ``engine.smoke_mode()``: short runs under pytest and CI, full runs for a
+    student in JupyterLab. What the notebooks and ``python -m mnist_kit train`` call.
+    """
+    run = fit(recipe, smoke=smoke_mode() if smoke is None else smoke, **fit_args)
+    path = save_run(run, results_dir, stem) if run.history else None
+    if path is not None:
+        kind = "smoke" if run.smoke else ("full" if run.complete else "partial")
+        print(f"Recorded {kind} run: {path}")
+    return run, path
+
+
+def sweep(recipe, seeds, *, smoke: bool | None = None, results_dir=None, **fit_args) -> list[Path]:
+    """Train one recipe once per seed, recorded as ``results/sweep/<recipe>-seed<S>.json``."""
+    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    base = Path(results_dir) if results_dir is not None else default_results_dir()
+    paths = []
+    for seed in seeds:
+        stem = f"{record_stem(recipe)}-seed{seed}"
+        run, path = train_and_record(recipe, smoke=smoke, seed=seed, results_dir=base / "sweep",
+                                     stem=stem, **fit_args)
+        if path is not None:
+            paths.append(path)
+        if run.interrupted:
+            print(f"Sweep stopped at seed {seed}; the finished seeds are recorded.")
+            break
+    return paths
 
 
 def validate_record(record: dict, source: str = "record") -> dict:

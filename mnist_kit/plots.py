@@ -1,0 +1,117 @@
+"""Figures for the notebooks: augmented samples, training curves, mistakes.
+
+Each function returns a matplotlib ``Figure`` built without pyplot, so a notebook cell shows it
+exactly once and tests can inspect its axes headless.
+"""
+from __future__ import annotations
+
+import torch
+from matplotlib.figure import Figure
+
+from . import data as mnist_data
+from .report import TARGET
+
+
+def show_augmented(recipe, n: int = 8, draws: int = 3, data_root=None, seed: int = 0) -> Figure:
+    """The first ``n`` training digits (top row) and ``draws`` augmented versions of each below.
+
+    Taught in every notebook's data section: what the network really sees.
+    """
+    images, labels = mnist_data.load_idx_tensors(data_root, train=True)
+    images, labels = images[:n], labels[:n]
+    generator = torch.Generator().manual_seed(seed)
+    rows = [images.unsqueeze(1).float() / 255]
+    rows += [mnist_data.augment_batch(images, recipe.rotation, recipe.jitter, generator) for _ in range(draws)]
+    fig = Figure(figsize=(1.1 * n, 1.2 * (draws + 1)))
+    axes = fig.subplots(draws + 1, n, squeeze=False)
+    for r, batch in enumerate(rows):
+        for c in range(n):
+            ax = axes[r][c]
+            ax.imshow(batch[c, 0].numpy(), cmap="gray", vmin=0, vmax=1)
+            ax.set_xticks([]), ax.set_yticks([])
+            if r == 0:
+                ax.set_title(f"label {labels[c].item()}", fontsize=9)
+        axes[r][0].set_ylabel("original" if r == 0 else f"draw {r}", fontsize=9)
+    fig.suptitle(f"{recipe.name}: rotation ±{recipe.rotation:g}°, brightness/contrast jitter {recipe.jitter:g}")
+    fig.tight_layout()
+    return fig
+
+
+def plot_history(record: dict) -> Figure:
+    """Loss and accuracy per epoch, train and test, with the 99.4 % target line."""
+    history = record["history"]
+    epochs = [row["epoch"] for row in history]
+    fig = Figure(figsize=(11, 4))
+    loss_ax, acc_ax = fig.subplots(1, 2)
+    loss_ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
+    loss_ax.plot(epochs, [r["test_loss"] for r in history], "s-", label="test")
+    loss_ax.set(title="Loss (negative log-likelihood)", xlabel="epoch", ylabel="loss")
+    acc_ax.plot(epochs, [r["train_acc"] for r in history], "o-", label="train")
+    acc_ax.plot(epochs, [r["test_acc"] for r in history], "s-", label="test")
+    acc_ax.axhline(TARGET, color="crimson", linestyle="--", linewidth=1, label=f"target {TARGET} %")
+    low = min(min(r["train_acc"], r["test_acc"]) for r in history[1:] or history)
+    acc_ax.set_ylim(max(0, min(low, TARGET) - 0.3), 100)
+    acc_ax.set(title="Accuracy", xlabel="epoch", ylabel="accuracy (%)")
+    for ax in (loss_ax, acc_ax):
+        ax.grid(alpha=0.3)
+        ax.legend()
+        ax.set_xticks(epochs)
+    fig.suptitle(f"{record['recipe']}: {record['parameters']:,} parameters")
+    fig.tight_layout()
+    return fig
+
+
+def plot_misclassified(predictions, n: int = 20, columns: int = 10) -> Figure:
+    """The ``n`` test digits the model got wrong with the most confidence: true label, guess, confidence."""
+    wrong = predictions.wrong[:n]
+    rows = max(1, -(-len(wrong) // columns))
+    fig = Figure(figsize=(1.3 * columns, 1.9 * rows + 0.4))
+    axes = fig.subplots(rows, columns, squeeze=False)
+    for ax in axes.flat:
+        ax.axis("off")
+    for ax, i in zip(axes.flat, wrong.tolist()):
+        ax.imshow(predictions.images[i, 0].numpy(), cmap="gray", vmin=0, vmax=1)
+        ax.set_title(f"true {predictions.labels[i].item()} → {predictions.predicted[i].item()}\n"
+                     f"{100 * predictions.confidence[i].item():.0f}% sure", fontsize=8)
+    total = len(predictions.wrong)
+    fig.suptitle(f"{total} of {len(predictions.labels):,} test digits misclassified; the {len(wrong)} surest mistakes")
+    fig.tight_layout()
+    return fig
+
+
+def confusion_matrix(predictions, classes: int = 10) -> torch.Tensor:
+    """Counts: row = true digit, column = predicted digit."""
+    flat = predictions.labels * classes + predictions.predicted
+    return torch.bincount(flat, minlength=classes * classes).reshape(classes, classes)
+
+
+def per_class_accuracy(predictions, classes: int = 10) -> torch.Tensor:
+    """Accuracy in % for each true digit."""
+    matrix = confusion_matrix(predictions, classes).double()
+    return 100 * matrix.diag() / matrix.sum(dim=1).clamp(min=1)
+
+
+def plot_confusion(predictions) -> Figure:
+    """Confusion matrix (mistakes only, so the few that matter stand out) and per-class accuracy."""
+    matrix = confusion_matrix(predictions)
+    accuracy = per_class_accuracy(predictions)
+    mistakes = matrix.clone()
+    mistakes.fill_diagonal_(0)
+    fig = Figure(figsize=(11, 4.5))
+    mat_ax, bar_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
+    mat_ax.imshow(mistakes.numpy(), cmap="Reds")
+    for t in range(10):
+        for p in range(10):
+            count = matrix[t, p].item()
+            if count and t != p:
+                mat_ax.text(p, t, str(count), ha="center", va="center", fontsize=8)
+    mat_ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true",
+               title=f"Mistakes: {mistakes.sum().item()} of {matrix.sum().item():,}")
+    bars = bar_ax.bar(range(10), accuracy.numpy(), color="steelblue")
+    bar_ax.bar_label(bars, labels=[f"{a:.1f}" for a in accuracy.tolist()], fontsize=8)
+    bar_ax.axhline(TARGET, color="crimson", linestyle="--", linewidth=1, label=f"{TARGET} %")
+    bar_ax.set_ylim(max(0, accuracy.min().item() - 1), 100.4)
+    bar_ax.set(xticks=range(10), xlabel="true digit", ylabel="accuracy (%)", title="Per-class accuracy")
+    bar_ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig

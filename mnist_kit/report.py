@@ -1,0 +1,187 @@
+"""Turn run records into the numbers a reader sees: per-run summaries and the README tables.
+
+``python -m mnist_kit report`` rewrites the README's tables between their markers from
+``results/``; ``report --check`` fails when the README is stale or a record is malformed, and
+never writes. Taught in every notebook's "Results" section (``summarize``).
+"""
+from __future__ import annotations
+
+import json
+import statistics
+from pathlib import Path
+
+from .paths import atomic_write_bytes, default_results_dir, project_root
+from .records import RecordError, load_record, validate_record
+
+TARGET = 99.4  # % test accuracy the course aims to hold over the last epochs
+HOLD_EPOCHS = 3  # ... in each of the last this many epochs
+
+# What the original write-up reported (../shared/seed/Assignment_7.md), to compare against.
+ORIGINAL = {
+    "model_1": {"parameters": 8246, "best_train": 99.42, "best_test": 99.38},
+    "model_2": {"parameters": 7934, "best_train": 98.96, "best_test": 99.41},
+    "model_3": {"parameters": 7934, "best_train": 98.75, "best_test": 99.48},
+    "model_4": {"parameters": 7774, "best_train": 99.41, "best_test": 99.44},
+}
+
+
+def epoch_ranges(epochs: list[int]) -> str:
+    """[3, 5, 6, 7] -> '3, 5–7'."""
+    parts, start = [], None
+    for i, e in enumerate(epochs):
+        if start is None:
+            start = e
+        if i + 1 == len(epochs) or epochs[i + 1] != e + 1:
+            parts.append(str(start) if start == e else f"{start}–{e}")
+            start = None
+    return ", ".join(parts) or "none"
+
+
+def summarize(record: dict) -> dict:
+    """The headline numbers of one run record (a dict from ``records.run_record`` or a JSON file)."""
+    history = record["history"]
+    test_acc = [row["test_acc"] for row in history]
+    at_target = [row["epoch"] for row in history if row["test_acc"] >= TARGET]
+    last = test_acc[-HOLD_EPOCHS:]
+    return {
+        "recipe": record["recipe"],
+        "parameters": record["parameters"],
+        "epochs": len(history),
+        "best_train": max(row["train_acc"] for row in history),
+        "best_test": max(test_acc),
+        "best_test_epoch": history[test_acc.index(max(test_acc))]["epoch"],
+        "last_test": test_acc[-1],
+        "epochs_at_target": at_target,
+        "min_last": min(last),
+        "holds_target": len(last) == HOLD_EPOCHS and min(last) >= TARGET,
+        "seconds_per_epoch": statistics.median(row["seconds"] for row in history),
+        "device_name": record["device_name"],
+        "pipeline": record["config"]["pipeline"],
+    }
+
+
+def summary_markdown(record: dict) -> str:
+    """A small Markdown table of one run next to the original write-up, for a notebook's Results."""
+    s, original = summarize(record), ORIGINAL.get(record["model"], {})
+    rows = [("Parameters", f"{s['parameters']:,}", f"{original.get('parameters', 0):,}"),
+            ("Best train accuracy", f"{s['best_train']:.2f} %", f"{original.get('best_train', float('nan')):.2f} %"),
+            ("Best test accuracy", f"{s['best_test']:.2f} % (epoch {s['best_test_epoch']})",
+             f"{original.get('best_test', float('nan')):.2f} %"),
+            ("Last-epoch test accuracy", f"{s['last_test']:.2f} %", "–"),
+            (f"Epochs at ≥ {TARGET} %", f"{len(s['epochs_at_target'])} ({epoch_ranges(s['epochs_at_target'])})", "–"),
+            (f"Lowest of the last {HOLD_EPOCHS} epochs", f"{s['min_last']:.2f} %", "–"),
+            ("Seconds per epoch (median)", f"{s['seconds_per_epoch']:.1f} on {s['device_name']}", "–")]
+    lines = ["| | this run | original write-up |", "| --- | --- | --- |"]
+    lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
+    return "\n".join(lines)
+
+
+# --- README tables ------------------------------------------------------------------------
+
+def _load_all(folder: Path) -> list[tuple[str, dict]]:
+    return [(path.stem, load_record(path)) for path in sorted(folder.glob("*.json"))]
+
+
+def results_table(results_dir: Path) -> str:
+    rows = ["| run | parameters | best train | best test | last epoch | epochs ≥ 99.4 % | s / epoch | pipeline | device |",
+            "| --- | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |"]
+    for stem, record in _load_all(results_dir):
+        if record["smoke"] or not record["complete"]:
+            raise RecordError(f"{results_dir / stem}.json is a {'smoke' if record['smoke'] else 'partial'} run; "
+                              "only full runs belong in results/")
+        s = summarize(record)
+        rows.append(f"| {stem} | {s['parameters']:,} | {s['best_train']:.2f} % | {s['best_test']:.2f} % | "
+                    f"{s['last_test']:.2f} % | {len(s['epochs_at_target'])} ({epoch_ranges(s['epochs_at_target'])}) | "
+                    f"{s['seconds_per_epoch']:.1f} | {s['pipeline']} | {s['device_name']} |")
+    return "\n".join(rows) if len(rows) > 2 else "_No full runs recorded yet: `make reproduce`._"
+
+
+def sweep_table(sweep_dir: Path) -> str:
+    groups: dict[str, list[dict]] = {}
+    for _stem, record in _load_all(sweep_dir):
+        groups.setdefault(f"{record['recipe']} ({record['config']['pipeline']})", []).append(record)
+    rows = ["| recipe | seeds | final test accuracy (mean ± std) | lowest of last 3 epochs, all seeds | seeds holding ≥ 99.4 % in last 3 | device |",
+            "| --- | --- | ---: | ---: | --- | --- |"]
+    for recipe, records in sorted(groups.items()):
+        finals = [r["history"][-1]["test_acc"] for r in records]
+        summaries = [summarize(r) for r in records]
+        std = statistics.stdev(finals) if len(finals) > 1 else 0.0
+        rows.append(f"| {recipe} | {', '.join(str(r['seed']) for r in records)} | "
+                    f"{statistics.mean(finals):.2f} ± {std:.2f} % | {min(s['min_last'] for s in summaries):.2f} % | "
+                    f"{sum(s['holds_target'] for s in summaries)} of {len(records)} | {records[0]['device_name']} |")
+    return "\n".join(rows) if len(rows) > 2 else "_No sweep recorded yet: `python -m mnist_kit sweep model_4 --seeds 1 2 3`._"
+
+
+def performance_table(bench_dir: Path) -> str:
+    rows = ["| device | pipeline | train img/s | test img/s | s / epoch | peak memory (MiB) | fast ÷ classic | fast ÷ compute-only |",
+            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    for path in sorted(bench_dir.glob("epoch_speed-*.json")):
+        try:
+            record = json.loads(path.read_text())
+            ratios = record["ratios"]
+            for r in record["pipelines"]:
+                rows.append(f"| {record['device_name']} | {r['pipeline']} | {r['train_images_per_s']:,.0f} | "
+                            f"{r['test_images_per_s']:,.0f} | {r['epoch_seconds']:.2f} | {r['peak_memory_mib']:,.0f} | "
+                            + (f"{ratios['fast_speedup_over_classic']:.2f}× faster | {ratios['fast_over_compute_only']:.2f}× |"
+                               if r["pipeline"] == "fast" else " | |"))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RecordError(f"{path}: malformed benchmark record ({exc})") from None
+    return "\n".join(rows) if len(rows) > 2 else "_No benchmark recorded yet: `python benchmarks/epoch_speed.py`._"
+
+
+def render_tables(results_dir: Path) -> dict[str, str]:
+    return {"results": results_table(results_dir), "sweep": sweep_table(results_dir / "sweep"),
+            "performance": performance_table(results_dir / "benchmarks")}
+
+
+def fill_markers(text: str, tables: dict[str, str]) -> str:
+    """Replace what stands between ``<!-- name:begin -->`` and ``<!-- name:end -->`` for each table."""
+    for name, table in tables.items():
+        begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
+        if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
+            raise RecordError(f"README needs exactly one '{begin}' before one '{end}'")
+        head, rest = text.split(begin)
+        _old, tail = rest.split(end)
+        text = f"{head}{begin}\n{table}\n{end}{tail}"
+    return text
+
+
+def update_readme(readme: Path | None = None, results_dir: Path | None = None, check: bool = False) -> bool:
+    """Rewrite (or, with ``check``, compare) the README tables; returns True when it was up to date.
+
+    Raises ``RecordError`` for a malformed record; the README is then left untouched.
+    """
+    readme = Path(readme) if readme else project_root() / "README.md"
+    results_dir = Path(results_dir) if results_dir else default_results_dir()
+    old = readme.read_text()
+    new = fill_markers(old, render_tables(results_dir))
+    if new != old and not check:
+        atomic_write_bytes(readme, new.encode())
+    return new == old
+
+
+__all__ = ["TARGET", "summarize", "summary_markdown", "update_readme", "validate_record", "epoch_ranges"]
+
+
+def compare_with_original(record: dict) -> str:
+    """Sentences that set this run beside the original write-up, every number read from the record."""
+    s, original = summarize(record), ORIGINAL[record["model"]]
+    lines = [
+        f"Parameters: {s['parameters']:,} (original {original['parameters']:,}; budget < 8,000: "
+        f"{'within' if s['parameters'] < 8000 else 'over'}).",
+        f"Best test accuracy {s['best_test']:.2f} % at epoch {s['best_test_epoch']} against {original['best_test']:.2f} % "
+        f"reported: {s['best_test'] - original['best_test']:+.2f} points.",
+        f"Best train accuracy {s['best_train']:.2f} % against {original['best_train']:.2f} % reported: "
+        f"{s['best_train'] - original['best_train']:+.2f} points.",
+        f"Test accuracy reached {TARGET} % in {len(s['epochs_at_target'])} of {s['epochs']} epochs "
+        f"({epoch_ranges(s['epochs_at_target'])}); the last {HOLD_EPOCHS} epochs "
+        f"{'all hold it' if s['holds_target'] else 'do not all hold it'} (lowest {s['min_last']:.2f} %).",
+    ]
+    gap = record["history"][-1]["train_acc"] - s["last_test"]
+    lines.append(f"Final train accuracy {record['history'][-1]['train_acc']:.2f} % vs final test accuracy "
+                 f"{s['last_test']:.2f} %: " + (
+                     "train sits below test, as it should when augmentation and dropout make the training "
+                     "images harder than the test set; no sign of overfitting." if gap <= 0 else
+                     f"train is {gap:.2f} points above test: the model fits its training images better than "
+                     "new ones, a mild sign of overfitting."))
+    return "\n".join(lines)

@@ -1,0 +1,99 @@
+"""The fast path must give the network what the classic pipeline gives it, only sooner."""
+import pytest
+import torch
+import torchvision.transforms.functional as TF
+from torchvision import datasets
+
+from mnist_kit import data
+from mnist_kit.data import TensorLoader, classic_transforms, draw_angles, load_idx_tensors, rotate_by
+
+N = 4000  # images per comparison: enough that sampling noise stays well inside the tolerances
+# Tolerances in normalised units (one unit = one std of MNIST pixels). Two classic draws with
+# different seeds differ by about 0.0025 (mean map) and 0.0078 (std map); a ±15° rotation
+# instead of ±5° moves them to 0.014 and 0.020, and jitter 0.4 instead of 0.1 to 0.042 and 0.054.
+TOLERANCE = {"mean_map": 0.005, "std_map": 0.012, "global_mean": 0.002, "global_std": 0.003}
+
+
+@pytest.fixture(scope="module")
+def train_tensors(mnist_root):
+    images, labels = load_idx_tensors(mnist_root, train=True)
+    return images[:N], labels[:N]
+
+
+@pytest.fixture(scope="module")
+def classic_batch(mnist_root):
+    dataset = datasets.MNIST(str(mnist_root), train=True, download=False)
+    torch.manual_seed(0)
+    transform = classic_transforms(rotation=5, jitter=0.1)
+    return torch.stack([transform(dataset[i][0]) for i in range(N)])
+
+
+def fast_batch(train_tensors, rotation, jitter, seed=0):
+    loader = TensorLoader(*train_tensors, batch_size=N, rotation=rotation, jitter=jitter, seed=seed)
+    return next(iter(loader))[0]
+
+
+def distance(a, b):
+    return {"mean_map": (a.mean(0) - b.mean(0)).abs().mean().item(),
+            "std_map": (a.std(0) - b.std(0)).abs().mean().item(),
+            "global_mean": abs(a.mean() - b.mean()).item(), "global_std": abs(a.std() - b.std()).item()}
+
+
+def within(measured):
+    return all(measured[key] <= limit for key, limit in TOLERANCE.items())
+
+
+def test_fast_augmentation_matches_classic_in_distribution(train_tensors, classic_batch):
+    measured = distance(fast_batch(train_tensors, 5, 0.1), classic_batch)
+    assert within(measured), measured
+
+
+@pytest.mark.parametrize("rotation, jitter", [(15, 0.1), (5, 0.4), (0, 0)])
+def test_the_parity_check_notices_a_different_augmentation(train_tensors, classic_batch, rotation, jitter):
+    assert not within(distance(fast_batch(train_tensors, rotation, jitter), classic_batch))
+
+
+def test_rotation_equals_torchvision_for_the_same_angle(train_tensors):
+    images = train_tensors[0][:32].unsqueeze(1).float() / 255
+    for angle in (-7.0, 3.5, 30.0):
+        ours = rotate_by(images, torch.full((32,), angle))
+        theirs = TF.rotate(images, angle, interpolation=TF.InterpolationMode.NEAREST, fill=0)
+        assert torch.equal(ours, theirs), angle
+
+
+def test_angles_stay_in_range_and_cover_it():
+    angles = draw_angles(20000, 7.0, torch.Generator().manual_seed(3))
+    assert angles.abs().max() <= 7
+    assert angles.min() < -6.9 and angles.max() > 6.9
+    counts = torch.histc(angles, bins=14, min=-7, max=7)
+    assert counts.min() > 0.85 * 20000 / 14  # uniform: no empty or starved band
+
+
+def test_without_augmentation_the_batches_equal_the_classic_ones(mnist_root):
+    classic = datasets.MNIST(str(mnist_root), train=False, download=False, transform=classic_transforms())
+    fast = TensorLoader(*load_idx_tensors(mnist_root, train=False), batch_size=256)
+    images, labels = next(iter(fast))
+    expected = torch.stack([classic[i][0] for i in range(256)])
+    assert torch.allclose(images, expected, atol=1e-6)
+    assert labels.tolist() == [classic.targets[i].item() for i in range(256)]
+
+
+def test_same_seed_same_batches_and_fresh_shuffle_each_epoch(train_tensors):
+    def first_batches(seed):
+        loader = TensorLoader(*train_tensors, batch_size=128, shuffle=True, rotation=5, jitter=0.1, seed=seed)
+        return [next(iter(loader)) for _ in range(2)]  # two epochs' first batches
+
+    (a1, la1), (a2, la2) = first_batches(1)
+    (b1, lb1), _ = first_batches(1)
+    (c1, lc1), _ = first_batches(2)
+    assert torch.equal(a1, b1) and torch.equal(la1, lb1)
+    assert not torch.equal(la1, la2)  # a new order every epoch
+    assert not torch.equal(la1, lc1)
+
+
+def test_fast_loaders_cover_the_split(mnist_root):
+    train, test = data.fast_loaders(rotation=5, jitter=0.1, data_root=mnist_root)
+    assert len(train) == 469 and len(train.dataset) == 60000
+    assert len(test) == 10 and len(test.dataset) == 10000
+    seen = torch.cat([labels for _, labels in test])
+    assert torch.equal(seen, load_idx_tensors(mnist_root, train=False)[1])

@@ -1,0 +1,85 @@
+"""The committed notebooks read as lab reports of real full runs (nbval executes them separately)."""
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from mnist_kit.engine import smoke_mode
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
+
+
+def test_there_are_four_notebooks():
+    assert [p.name for p in NOTEBOOKS] == ["01_model_1.ipynb", "02_model_2.ipynb", "03_model_3.ipynb",
+                                           "04_model_4.ipynb"]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_is_a_full_run_lab_report(path):
+    nb = nbformat.read(path, as_version=4)
+    assert nb.metadata.kernelspec.name == "python3"
+    headings = [line for cell in nb.cells if cell.cell_type == "markdown"
+                for line in cell.source.splitlines() if line.startswith("## ")]
+    for section in ("## Target", "## The data", "## The model", "## Training", "## Results", "## Analysis"):
+        assert section in headings, section
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert all(cell.execution_count for cell in code), "every code cell keeps its execution count"
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), "run top to bottom once"
+    text = "".join(out.get("text", "") for cell in code for out in cell.outputs)
+    assert "Full run" in text and "SMOKE RUN" not in text
+    assert "Test set: Average loss:" in text and "EPOCH: 15" in text
+    assert not any(out.output_type == "error" for cell in code for out in cell.outputs)
+    analysis = next(c.source for c in nb.cells if c.cell_type == "markdown" and c.source.startswith("## Analysis"))
+    assert "To be written" not in analysis and len(analysis.split()) > 80
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_outputs_agree_with_the_committed_record(path):
+    nb = nbformat.read(path, as_version=4)
+    recipe = path.stem.split("_", 1)[1]
+    record = json.loads((ROOT / "results" / f"{recipe}.json").read_text())
+    text = "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
+    last = record["history"][-1]
+    assert f"({last['test_acc']:.2f}%)" in text.split("EPOCH: 15")[-1]
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({"MNIST_KIT_SMOKE": "1"}, True), ({"CI": "true"}, True), ({}, False),
+    ({"CI": "true", "MNIST_KIT_FULL": "1"}, False),
+])
+def test_smoke_mode_switches(monkeypatch, env, expected):
+    for key in ("MNIST_KIT_SMOKE", "MNIST_KIT_FULL", "CI", "PYTEST_CURRENT_TEST"):
+        monkeypatch.delenv(key, raising=False)
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    assert smoke_mode() is expected
+
+
+def test_run_notebooks_tool_executes_and_tidies(tmp_path, mnist_root):
+    copy = tmp_path / "01_model_1.ipynb"
+    shutil.copy(NOTEBOOKS[0], copy)
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "run_notebooks.py"), str(copy)],
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    nb = nbformat.read(copy, as_version=4)
+    text = "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
+    assert "SMOKE RUN" in text  # pytest's conftest set MNIST_KIT_SMOKE for the kernel
+    assert "\r" not in text  # progress-bar redraws collapsed
+
+
+def test_failed_notebook_is_left_untouched(tmp_path):
+    broken = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("raise RuntimeError('boom')")],
+                                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                               "language": "python"}})
+    path = tmp_path / "broken.ipynb"
+    nbformat.write(broken, path)
+    before = path.read_bytes()
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "run_notebooks.py"), str(path)],
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode != 0 and "boom" in done.stderr
+    assert path.read_bytes() == before

@@ -1,0 +1,117 @@
+import dataclasses
+import json
+
+import pytest
+
+from mnist_kit import report
+from mnist_kit.__main__ import main
+from mnist_kit.records import RecordError, save_run
+
+README = """# Title
+<!-- results:begin -->
+old
+<!-- results:end -->
+text between
+<!-- sweep:begin -->
+<!-- sweep:end -->
+<!-- performance:begin -->
+<!-- performance:end -->
+"""
+
+
+def fake_record(test_accs, train_acc=99.0, seconds=10.0, **extra):
+    """A record-shaped dict for unit tests of the arithmetic (not a result of any run)."""
+    history = [dict(epoch=i + 1, lr=0.01, train_loss=0.1, train_acc=train_acc, test_loss=0.05, test_acc=acc,
+                    seconds=seconds + i) for i, acc in enumerate(test_accs)]
+    record = dict(recipe="model_4", model="model_4", parameters=7774, history=history, device_name="CPU: test",
+                  config={"pipeline": "fast"}, seed=1)
+    record.update(extra)
+    return record
+
+
+def test_epoch_ranges():
+    assert report.epoch_ranges([3, 5, 6, 7, 10]) == "3, 5–7, 10"
+    assert report.epoch_ranges([]) == "none"
+
+
+def test_summarize_counts_the_target_epochs():
+    s = report.summarize(fake_record([98.0, 99.41, 99.39, 99.40, 99.45, 99.42]))
+    assert s["epochs_at_target"] == [2, 4, 5, 6]
+    assert s["best_test"] == 99.45 and s["best_test_epoch"] == 5
+    assert s["holds_target"] and s["min_last"] == 99.40
+    assert s["seconds_per_epoch"] == pytest.approx(12.5)
+    assert not report.summarize(fake_record([99.5, 99.5, 99.39]))["holds_target"]
+
+
+def test_comparison_sentences_follow_the_numbers():
+    text = report.compare_with_original(fake_record([99.0, 99.50], train_acc=99.2))
+    assert "99.50 % at epoch 2 against 99.44 % reported: +0.06 points" in text
+    assert "train sits below test" in text
+    assert "above test" in report.compare_with_original(fake_record([99.0, 99.10], train_acc=99.6))
+
+
+@pytest.fixture
+def results(tmp_path, smoke_run, monkeypatch):
+    monkeypatch.setenv("MNIST_KIT_SMOKE_DIR", str(tmp_path / "smoke"))
+    full = dataclasses.replace(smoke_run, recipe=smoke_run.recipe.with_overrides(epochs=2), smoke=False)
+    folder = tmp_path / "results"
+    save_run(full, folder)
+    save_run(full, folder / "sweep", stem="model_4-seed1")
+    readme = tmp_path / "README.md"
+    readme.write_text(README)
+    return folder, readme
+
+
+def test_report_rewrites_then_checks_clean(results):
+    folder, readme = results
+    assert report.update_readme(readme, folder, check=True) is False  # stale: 'old' in the table
+    assert readme.read_text() == README  # --check never writes
+    assert report.update_readme(readme, folder) is False
+    text = readme.read_text()
+    assert "| model_4 | 7,774 |" in text and "| model_4 (fast) | 1 |" in text and "text between" in text
+    assert report.update_readme(readme, folder, check=True) is True
+
+
+def test_malformed_record_fails_and_leaves_the_readme(results):
+    folder, readme = results
+    path = folder / "model_4.json"
+    record = json.loads(path.read_text())
+    del record["history"][0]["test_acc"]
+    path.write_text(json.dumps(record))
+    with pytest.raises(RecordError, match="model_4.json"):
+        report.update_readme(readme, folder)
+    assert readme.read_text() == README
+
+
+def test_smoke_records_do_not_belong_in_results(results):
+    folder, readme = results
+    path = folder / "model_4.json"
+    record = json.loads(path.read_text())
+    record["smoke"] = True
+    path.write_text(json.dumps(record))
+    with pytest.raises(RecordError, match="smoke"):
+        report.update_readme(readme, folder)
+
+
+def test_missing_markers_are_an_error(results):
+    folder, readme = results
+    readme.write_text("# no markers here\n")
+    with pytest.raises(RecordError, match="results:begin"):
+        report.update_readme(readme, folder)
+
+
+def test_report_command_exit_codes(results, capsys):
+    folder, readme = results
+    args = ["report", "--readme", str(readme), "--results-dir", str(folder)]
+    assert main(args + ["--check"]) == 1
+    assert "stale" in capsys.readouterr().err
+    assert main(args) == 0
+    assert main(args + ["--check"]) == 0
+    (folder / "model_4.json").write_text("{")
+    assert main(args + ["--check"]) == 2
+    assert "unreadable" in capsys.readouterr().err
+
+
+def test_committed_readme_matches_committed_results():
+    """The instructor's tables in README.md agree with results/ (what `report --check` enforces in CI)."""
+    assert report.update_readme(check=True), "README tables are stale: run `python -m mnist_kit report`"

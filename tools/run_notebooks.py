@@ -1,0 +1,48 @@
+"""Execute notebooks in place, as the committed lab reports are made (``make reproduce``).
+
+    MNIST_KIT_FULL=1 python tools/run_notebooks.py notebooks/0*.ipynb
+
+Each notebook runs top to bottom in a fresh ``python3`` kernel started in its own folder. Progress-bar
+redraws are collapsed to what a terminal would finally show, and the file is replaced atomically
+only when every cell succeeded, so a failed or interrupted run leaves the committed notebook as it was.
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+import nbformat
+from nbclient import NotebookClient
+from nbconvert.preprocessors import CoalesceStreamsPreprocessor
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from mnist_kit.paths import atomic_write_bytes  # noqa: E402
+
+
+def run_notebook(path: Path) -> float:
+    notebook = nbformat.read(path, as_version=4)
+    start = time.perf_counter()
+    NotebookClient(notebook, timeout=None, kernel_name="python3",
+                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    notebook, _ = CoalesceStreamsPreprocessor().preprocess(notebook, {})
+    atomic_write_bytes(path, nbformat.writes(notebook).encode())
+    return time.perf_counter() - start
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("notebooks", nargs="+", type=Path)
+    args = parser.parse_args(argv)
+    for path in args.notebooks:
+        if not path.is_file():
+            parser.error(f"no such notebook: {path}")
+    for path in args.notebooks:
+        print(f"running {path} ...", flush=True)
+        print(f"  done in {run_notebook(path):.0f} s", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
