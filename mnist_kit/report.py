@@ -113,7 +113,7 @@ def sweep_table(sweep_dir: Path) -> str:
 
 
 def performance_table(bench_dir: Path) -> str:
-    rows = ["| device | pipeline | train img/s | test img/s | s / epoch | peak memory (MiB) | fast ÷ classic | fast ÷ compute-only |",
+    rows = ["| device | pipeline | train img/s | test img/s | s / epoch | peak memory (MiB) | fast speed-up over the faster classic | fast ÷ compute-only (time) |",
             "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
     for path in sorted(bench_dir.glob("epoch_speed-*.json")):
         try:
