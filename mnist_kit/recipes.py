@@ -44,7 +44,9 @@ RECIPES: dict[str, Recipe] = {
         Recipe("model_2", "model_2", rotation=5, jitter=0.1, lr=0.01, scheduler="step", step_size=6, gamma=0.1),
         Recipe("model_3", "model_3", rotation=7, jitter=0.0, lr=0.01, scheduler="multistep",
                milestones=(5, 10), gamma=0.1),
-        Recipe("model_4", "model_4", rotation=5, jitter=0.1, lr=0.05, scheduler="step", step_size=5, gamma=0.2),
+        # Tuned (results/tuning/model_4.json): a higher start and a 5x cut every 5 epochs; the original's
+        # brightness/contrast jitter is dropped, because with it the target held on some seeds only.
+        Recipe("model_4", "model_4", rotation=5, jitter=0.0, lr=0.05, scheduler="step", step_size=5, gamma=0.2),
     )
 }
 
