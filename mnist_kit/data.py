@@ -399,7 +399,12 @@ def fast_loaders(*, rotation=0.0, jitter=0.0, batch_size=128, test_batch_size=10
     root = Path(data_root if data_root is not None else default_data_root())
     prepare_mnist(root)
     train = _fixed_subset_tensors(*load_idx_tensors(root, train=True), train_subset)
-    test = _fixed_subset_tensors(*load_idx_tensors(root, train=False), test_subset)
     return (TensorLoader(*train, batch_size=batch_size, shuffle=True, rotation=rotation, jitter=jitter,
                          device=device, seed=seed),
-            TensorLoader(*test, batch_size=test_batch_size, device=device))
+            fast_test_loader(root, device, test_batch_size, test_subset))
+
+
+def fast_test_loader(data_root=None, device="cpu", batch_size=1000, subset=None) -> TensorLoader:
+    """The unaugmented test set as a ``TensorLoader``, in file order (no training split loaded)."""
+    test = _fixed_subset_tensors(*load_idx_tensors(data_root, train=False), subset)
+    return TensorLoader(*test, batch_size=batch_size, device=device)

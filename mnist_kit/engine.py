@@ -214,5 +214,5 @@ def predict(model, loader, device=None) -> Predictions:
 def predict_test_set(model, data_root=None) -> Predictions:
     """The whole unaugmented test set through ``model``, for the mistakes grid and widgets."""
     device = next(model.parameters()).device
-    _, test_loader = mnist_data.fast_loaders(data_root=data_root, device=device)
-    return predict(model, test_loader, device)
+    mnist_data.prepare_mnist(data_root)
+    return predict(model, mnist_data.fast_test_loader(data_root, device), device)
