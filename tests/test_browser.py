@@ -95,6 +95,24 @@ def _artifacts() -> Path:
     return folder
 
 
+def _accept_dialogs(page) -> list[str]:
+    """Accept any modal JupyterLab raised while starting (e.g. "Select Kernel" when the kernel is slow
+    to come up on a loaded machine); returns their texts for the failure message."""
+    seen = []
+    for _ in range(3):
+        dialog = page.locator(".jp-Dialog")
+        if not dialog.count():
+            break
+        seen.append(dialog.first.inner_text())
+        accept = dialog.first.locator(".jp-Dialog-button.jp-mod-accept")
+        if accept.count():
+            accept.first.click()
+        else:
+            page.keyboard.press("Escape")
+        page.wait_for_timeout(500)
+    return seen
+
+
 def test_notebook_runs_in_jupyterlab_and_a_slider_responds(lab):
     base, token, work = lab
     with playwright_api.sync_playwright() as p:
@@ -105,6 +123,7 @@ def test_notebook_runs_in_jupyterlab_and_a_slider_responds(lab):
         # A click on "Run All" while the new kernel is still connecting can be dropped: retry until
         # the first code cell shows it is queued or done.
         for _attempt in range(6):
+            _accept_dialogs(page)
             page.click(".lm-MenuBar-itemLabel:text-is('Run')")
             page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
             try:
