@@ -65,8 +65,12 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def train(model, device, loader, optimizer, progress: bool = True) -> tuple[float, float]:
-    """One epoch of training; returns (mean loss, accuracy %) over the epoch."""
+def train(model, device, loader, optimizer, progress: bool = True, batch_scheduler=None) -> tuple[float, float]:
+    """One epoch of training; returns (mean loss, accuracy %) over the epoch.
+
+    ``batch_scheduler`` is stepped after every batch (OneCycleLR changes the rate within an epoch);
+    per-epoch schedulers are stepped by ``fit``.
+    """
     model.train()
     bar = tqdm(loader, disable=not progress)
     total_loss, correct, processed = 0.0, 0, 0
@@ -82,6 +86,8 @@ def train(model, device, loader, optimizer, progress: bool = True) -> tuple[floa
                 "Lower the learning rate (lr) and run again.")
         loss.backward()
         optimizer.step()
+        if batch_scheduler is not None:
+            batch_scheduler.step()
         total_loss += loss_value * len(images)
         correct += (output.argmax(dim=1) == labels).sum().item()
         processed += len(images)
@@ -105,12 +111,21 @@ def test(model, device, loader, verbose: bool = True) -> tuple[float, float]:
     return total_loss / n, 100 * correct / n
 
 
-def make_scheduler(recipe: Recipe, optimizer):
+SCHEDULERS = ("step", "multistep", "onecycle")
+
+
+def make_scheduler(recipe: Recipe, optimizer, steps_per_epoch: int):
+    """The recipe's learning-rate scheduler; ``onecycle`` is stepped per batch, the others per epoch."""
+    if recipe.scheduler == "onecycle":
+        # lr is the peak; the rate warms up from lr/25 over the first pct_start of training, then anneals
+        # (cosine) to lr/25e4, so the last epochs make only tiny, stabilising steps.
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, epochs=recipe.epochs,
+                                                   steps_per_epoch=steps_per_epoch, pct_start=recipe.pct_start)
     if recipe.scheduler == "step":
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=recipe.step_size, gamma=recipe.gamma)
     if recipe.scheduler == "multistep":
         return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(recipe.milestones), gamma=recipe.gamma)
-    raise ValueError(f"unknown scheduler {recipe.scheduler!r}; choose step or multistep")
+    raise ValueError(f"unknown scheduler {recipe.scheduler!r}; choose one of: {', '.join(SCHEDULERS)}")
 
 
 def make_loaders(recipe: Recipe, device, data_root=None, smoke: bool = False):
@@ -157,7 +172,8 @@ def fit(recipe: Recipe | str, *, epochs=None, seed=None, device=None, data_root=
     train_loader, test_loader = make_loaders(recipe, device, data_root, smoke)
     model = get_model(recipe.model, dropout=recipe.dropout).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
-    scheduler = make_scheduler(recipe, optimizer)
+    scheduler = make_scheduler(recipe, optimizer, len(train_loader))
+    per_batch = recipe.scheduler == "onecycle"
     run = Run(recipe, model, device.type, device_name(device), smoke, dt.datetime.now(dt.timezone.utc).isoformat())
     print(f"{recipe.name}: {count_parameters(model):,} parameters, {recipe.epochs} epoch{'s' * (recipe.epochs > 1)} "
           f"on {run.device_name}, {recipe.pipeline} data pipeline"
@@ -168,9 +184,11 @@ def fit(recipe: Recipe | str, *, epochs=None, seed=None, device=None, data_root=
             print(f"EPOCH: {epoch}")
             lr = optimizer.param_groups[0]["lr"]
             epoch_start = time.perf_counter()
-            train_loss, train_acc = train(model, device, train_loader, optimizer, progress)
+            train_loss, train_acc = train(model, device, train_loader, optimizer, progress,
+                                          batch_scheduler=scheduler if per_batch else None)
             test_loss, test_acc = test(model, device, test_loader)
-            scheduler.step()
+            if not per_batch:
+                scheduler.step()
             run.history.append(dict(epoch=epoch, lr=lr, train_loss=train_loss, train_acc=train_acc,
                                     test_loss=test_loss, test_acc=test_acc,
                                     seconds=time.perf_counter() - epoch_start))

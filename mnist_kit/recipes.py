@@ -16,10 +16,11 @@ class Recipe:
     rotation: float            # RandomRotation range, ± degrees
     jitter: float              # ColorJitter brightness and contrast strength (0 = off)
     lr: float
-    scheduler: str             # "step" (StepLR) or "multistep" (MultiStepLR)
+    scheduler: str             # "step" (StepLR), "multistep" (MultiStepLR) or "onecycle" (OneCycleLR, lr = peak)
     gamma: float
     step_size: int = 0         # StepLR
     milestones: tuple[int, ...] = field(default_factory=tuple)  # MultiStepLR
+    pct_start: float = 0.3     # OneCycleLR: share of the steps spent warming up to the peak
     momentum: float = 0.9
     dropout: float = 0.05
     epochs: int = 15

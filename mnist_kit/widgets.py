@@ -3,7 +3,7 @@ matplotlib ``Figure`` (and the numbers it shows), so everything it draws can be 
 
 - ``augmentation_explorer``: rotation, brightness and contrast sliders on the same digits;
 - ``mistake_browser``: step through the test mistakes, filtered by true class;
-- ``schedule_preview``: StepLR / MultiStepLR learning rate against epochs;
+- ``schedule_preview``: StepLR / MultiStepLR / OneCycleLR learning rate against epochs;
 - ``receptive_field_explorer``: pick a layer, see the patch of a digit one of its pixels sees.
 """
 from __future__ import annotations
@@ -15,7 +15,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from . import data as mnist_data
+from .engine import SCHEDULERS, make_scheduler
 from .models import receptive_field_table
+from .recipes import Recipe
 
 
 def _show_on(output: W.Output, fig: Figure) -> None:
@@ -126,31 +128,38 @@ def mistake_browser(predictions) -> W.VBox:
 # --- learning-rate schedule ---------------------------------------------------------------
 
 def lr_schedule(scheduler: str = "step", lr: float = 0.01, epochs: int = 15, step_size: int = 5,
-                gamma: float = 0.1, milestones=(5, 10)) -> list[float]:
-    """The learning rate of each epoch, from torch's own scheduler (as ``engine.make_scheduler`` builds it)."""
-    if scheduler not in ("step", "multistep"):
-        raise ValueError(f"unknown scheduler {scheduler!r}; choose step or multistep")
+                gamma: float = 0.1, milestones=(5, 10), steps_per_epoch: int = 1) -> list[float]:
+    """The learning rate of every optimizer step, from the scheduler ``engine.make_scheduler`` builds.
+
+    StepLR and MultiStepLR change the rate between epochs, OneCycleLR after every batch; with
+    ``steps_per_epoch=1`` the list holds one rate per epoch.
+    """
+    recipe = Recipe("preview", "model_4", rotation=0, jitter=0, lr=lr, scheduler=scheduler, gamma=gamma,
+                    step_size=step_size, milestones=tuple(milestones), epochs=epochs)
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
-    if scheduler == "step":
-        sched = torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
-    else:
-        sched = torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(milestones), gamma=gamma)
+    sched = make_scheduler(recipe, optimizer, steps_per_epoch)
     rates = []
     for _ in range(epochs):
-        rates.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        sched.step()
+        for _ in range(steps_per_epoch):
+            rates.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            if scheduler == "onecycle":
+                sched.step()
+        if scheduler != "onecycle":
+            sched.step()
     return rates
 
 
-def schedule_figure(**kwargs) -> Figure:
-    rates = lr_schedule(**kwargs)
+def schedule_figure(steps_per_epoch: int = 20, **kwargs) -> Figure:
+    rates = lr_schedule(steps_per_epoch=steps_per_epoch, **kwargs)
     fig = Figure(figsize=(6.5, 3.2))
     ax = fig.subplots()
-    ax.step(range(1, len(rates) + 1), rates, where="post", marker="o")
+    ax.step([1 + i / steps_per_epoch for i in range(len(rates))], rates, where="post")
     ax.set_yscale("log")
-    ax.set(xlabel="epoch", ylabel="learning rate", xticks=range(1, len(rates) + 1))
-    ax.set_title(f"{kwargs.get('scheduler', 'step')}: {rates[0]:g} → {rates[-1]:.2g}")
+    ax.set(xlabel="epoch", ylabel="learning rate", xticks=range(1, len(rates) // steps_per_epoch + 1))
+    ax.set_title(f"{kwargs.get('scheduler', 'step')}: {rates[0]:.2g} → {max(rates):.2g} → {rates[-1]:.2g}"
+                 if kwargs.get("scheduler") == "onecycle" else
+                 f"{kwargs.get('scheduler', 'step')}: {rates[0]:g} → {rates[-1]:.2g}")
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
     return fig
@@ -165,13 +174,15 @@ def _parse_milestones(text: str) -> tuple[int, ...]:
 
 
 def schedule_preview(recipe) -> W.VBox:
-    """Scheduler, step size, gamma and milestones against epochs, starting from ``recipe``'s values.
+    """Scheduler, learning rate, step size, gamma and milestones against epochs, from ``recipe``'s values
+    (step size, gamma and milestones matter only to the schedulers that use them).
 
     Taught in ``notebooks/03_model_3.ipynb`` (MultiStepLR) and ``04_model_4.ipynb`` (StepLR).
     """
     controls = {
-        "scheduler": W.Dropdown(options=["step", "multistep"], value=recipe.scheduler, description="scheduler"),
-        "lr": W.FloatLogSlider(value=recipe.lr, base=10, min=-3, max=-0.5, step=0.05, description="start lr"),
+        "scheduler": W.Dropdown(options=list(SCHEDULERS), value=recipe.scheduler, description="scheduler"),
+        "lr": W.FloatLogSlider(value=recipe.lr, base=10, min=-3, max=-0.5, step=0.05,
+                               description="peak lr" if recipe.scheduler == "onecycle" else "start lr"),
         "step_size": W.IntSlider(value=recipe.step_size or 5, min=1, max=15, description="step size"),
         "gamma": W.FloatSlider(value=recipe.gamma, min=0.05, max=0.9, step=0.05, description="gamma"),
         "milestones": W.Text(value=",".join(map(str, recipe.milestones or (5, 10))), description="milestones"),

@@ -31,6 +31,27 @@ def test_step_schedule_is_recorded(mnist_root):
     assert [row["lr"] for row in run.history] == [recipe.lr, recipe.lr * 0.5]
 
 
+def test_onecycle_steps_every_batch(mnist_root, monkeypatch):
+    recipe = get_recipe("model_4").with_overrides(scheduler="onecycle", lr=0.1)
+    steps = []
+    real_step = torch.optim.lr_scheduler.OneCycleLR.step
+    monkeypatch.setattr(torch.optim.lr_scheduler.OneCycleLR, "step",
+                        lambda self, *a: (steps.append(1), real_step(self, *a))[1])
+    run = fit(recipe, smoke=True, epochs=2, device="cpu", data_root=mnist_root, progress=False)
+    batches = math.ceil(engine.SMOKE_TRAIN_IMAGES / recipe.batch_size)
+    # torch steps once on construction; then once per batch, and not again at the end of an epoch
+    assert len(steps) == 1 + 2 * batches
+    start, middle = (row["lr"] for row in run.history)
+    assert start == pytest.approx(0.1 / 25) and 0.1 / 25 < middle <= 0.1  # warming up towards the peak
+
+
+def test_unknown_scheduler_is_refused():
+    model = get_model("model_4")
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    with pytest.raises(ValueError, match="step, multistep, onecycle"):
+        engine.make_scheduler(get_recipe("model_4").with_overrides(scheduler="cosine"), optimizer, 10)
+
+
 def test_nan_loss_stops_with_a_clear_error():
     images = torch.full((8, 1, 28, 28), float("nan"))
     loader = DataLoader(TensorDataset(images, torch.zeros(8, dtype=torch.long)), batch_size=4)

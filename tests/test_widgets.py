@@ -63,7 +63,13 @@ def test_lr_schedule_is_torchs_own():
         [0.05] * 5 + [0.01] * 5 + [0.002] * 5)
     assert widgets.lr_schedule("multistep", lr=0.01, epochs=6, milestones=(2, 4), gamma=0.1) == pytest.approx(
         [0.01, 0.01, 0.001, 0.001, 0.0001, 0.0001])
-    with pytest.raises(ValueError, match="choose step or multistep"):
+    onecycle = widgets.lr_schedule("onecycle", lr=0.1, epochs=15, steps_per_epoch=10)
+    peak = onecycle.index(max(onecycle))
+    assert len(onecycle) == 150 and max(onecycle) == pytest.approx(0.1) and 40 <= peak <= 50  # 30 % warm-up
+    assert onecycle[0] == pytest.approx(0.1 / 25) and onecycle[-1] < 1e-4
+    assert all(a <= b for a, b in zip(onecycle, onecycle[1:peak])) and all(
+        a >= b for a, b in zip(onecycle[peak:], onecycle[peak + 1:]))
+    with pytest.raises(ValueError, match="step, multistep, onecycle"):
         widgets.lr_schedule("cosine")
 
 
@@ -72,7 +78,8 @@ def test_schedule_preview_draws_the_recipe_and_reports_bad_milestones():
     assert box.controls["scheduler"].value == "multistep" and box.controls["milestones"].value == "5,10"
     fig = widgets.schedule_figure(scheduler="multistep", lr=0.01, epochs=15, gamma=0.1, step_size=5, milestones=(5, 10))
     line = fig.get_axes()[0].get_lines()[0]
-    assert list(line.get_ydata()) == pytest.approx([0.01] * 5 + [0.001] * 5 + [0.0001] * 5)
+    assert list(line.get_ydata()) == pytest.approx([0.01] * 100 + [0.001] * 100 + [0.0001] * 100)
+    assert box.controls["scheduler"].options == ("step", "multistep", "onecycle")
     with pytest.raises(ValueError, match="whole numbers"):
         widgets._parse_milestones("5, ten")
     assert box.figure.get_axes()[0].get_title() == "multistep: 0.01 → 0.0001"
