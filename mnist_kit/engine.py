@@ -114,6 +114,11 @@ def test(model, device, loader, verbose: bool = True) -> tuple[float, float]:
 SCHEDULERS = ("step", "multistep", "onecycle")
 
 
+def steps_per_batch(scheduler: str) -> bool:
+    """Whether the scheduler is stepped after every batch (OneCycleLR) rather than after every epoch."""
+    return scheduler == "onecycle"
+
+
 def make_scheduler(recipe: Recipe, optimizer, steps_per_epoch: int):
     """The recipe's learning-rate scheduler; ``onecycle`` is stepped per batch, the others per epoch."""
     if recipe.scheduler == "onecycle":
@@ -173,7 +178,7 @@ def fit(recipe: Recipe | str, *, epochs=None, seed=None, device=None, data_root=
     model = get_model(recipe.model, dropout=recipe.dropout).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
     scheduler = make_scheduler(recipe, optimizer, len(train_loader))
-    per_batch = recipe.scheduler == "onecycle"
+    per_batch = steps_per_batch(recipe.scheduler)
     run = Run(recipe, model, device.type, device_name(device), smoke, dt.datetime.now(dt.timezone.utc).isoformat())
     print(f"{recipe.name}: {count_parameters(model):,} parameters, {recipe.epochs} epoch{'s' * (recipe.epochs > 1)} "
           f"on {run.device_name}, {recipe.pipeline} data pipeline"

@@ -15,7 +15,7 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from . import data as mnist_data
-from .engine import SCHEDULERS, make_scheduler
+from .engine import SCHEDULERS, make_scheduler, steps_per_batch
 from .models import receptive_field_table
 from .recipes import Recipe
 
@@ -138,14 +138,15 @@ def lr_schedule(scheduler: str = "step", lr: float = 0.01, epochs: int = 15, ste
                     step_size=step_size, milestones=tuple(milestones), epochs=epochs)
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
     sched = make_scheduler(recipe, optimizer, steps_per_epoch)
+    per_batch = steps_per_batch(scheduler)
     rates = []
     for _ in range(epochs):
         for _ in range(steps_per_epoch):
             rates.append(optimizer.param_groups[0]["lr"])
             optimizer.step()
-            if scheduler == "onecycle":
+            if per_batch:
                 sched.step()
-        if scheduler != "onecycle":
+        if not per_batch:
             sched.step()
     return rates
 
