@@ -17,7 +17,7 @@ class Recipe:
     jitter: float              # ColorJitter brightness and contrast strength (0 = off)
     lr: float
     scheduler: str             # "step" (StepLR), "multistep" (MultiStepLR) or "onecycle" (OneCycleLR, lr = peak)
-    gamma: float
+    gamma: float = 0.1         # StepLR, MultiStepLR: the factor of each cut
     step_size: int = 0         # StepLR
     milestones: tuple[int, ...] = field(default_factory=tuple)  # MultiStepLR
     pct_start: float = 0.3     # OneCycleLR: share of the steps spent warming up to the peak
@@ -45,9 +45,10 @@ RECIPES: dict[str, Recipe] = {
         Recipe("model_2", "model_2", rotation=5, jitter=0.1, lr=0.01, scheduler="step", step_size=6, gamma=0.1),
         Recipe("model_3", "model_3", rotation=7, jitter=0.0, lr=0.01, scheduler="multistep",
                milestones=(5, 10), gamma=0.1),
-        # Tuned (results/tuning/model_4.json): a higher start and a 5x cut every 5 epochs; the original's
-        # brightness/contrast jitter is dropped, because with it the target held on some seeds only.
-        Recipe("model_4", "model_4", rotation=5, jitter=0.0, lr=0.05, scheduler="step", step_size=5, gamma=0.2),
+        # Tuned in two rounds (results/tuning/model_4.json). Round 1 dropped the original's brightness/contrast
+        # jitter; round 2 replaced StepLR by one cycle (warm up to 0.1, then anneal to almost nothing), the
+        # only schedule that held 99.4 % over the last 3 epochs on every seed tried.
+        Recipe("model_4", "model_4", rotation=5, jitter=0.0, lr=0.1, scheduler="onecycle"),
     )
 }
 

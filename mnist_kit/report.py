@@ -97,18 +97,26 @@ def results_table(results_dir: Path) -> str:
 
 
 def sweep_table(sweep_dir: Path) -> str:
+    # Seeds are pooled only when everything but the seed is the same recipe: a sweep of an older version of
+    # a recipe must not be averaged with the current one.
     groups: dict[str, list[dict]] = {}
+    labels: dict[str, str] = {}
     for _stem, record in _load_all(sweep_dir):
-        groups.setdefault(f"{record['recipe']} ({record['config']['pipeline']})", []).append(record)
+        config = {k: v for k, v in record["config"].items() if k != "seed"}
+        key = json.dumps([record["recipe"], config], sort_keys=True)
+        labels[key] = f"{record['recipe']} ({config['pipeline']}, {config['scheduler']}, lr {config['lr']:g})"
+        groups.setdefault(key, []).append(record)
     rows = ["| recipe | seeds | final test accuracy (mean ± std) | lowest of last 3 epochs, all seeds | seeds holding ≥ 99.4 % in last 3 | device |",
             "| --- | --- | ---: | ---: | --- | --- |"]
-    for recipe, records in sorted(groups.items()):
+    for key, records in sorted(groups.items(), key=lambda item: labels[item[0]]):
+        records.sort(key=lambda r: r["seed"])
+        devices = sorted({r["device_name"] for r in records})
         finals = [r["history"][-1]["test_acc"] for r in records]
         summaries = [summarize(r) for r in records]
         std = statistics.stdev(finals) if len(finals) > 1 else 0.0
-        rows.append(f"| {recipe} | {', '.join(str(r['seed']) for r in records)} | "
+        rows.append(f"| {labels[key]} | {', '.join(str(r['seed']) for r in records)} | "
                     f"{statistics.mean(finals):.2f} ± {std:.2f} % | {min(s['min_last'] for s in summaries):.2f} % | "
-                    f"{sum(s['holds_target'] for s in summaries)} of {len(records)} | {records[0]['device_name']} |")
+                    f"{sum(s['holds_target'] for s in summaries)} of {len(records)} | {'; '.join(devices)} |")
     return "\n".join(rows) if len(rows) > 2 else "_No sweep recorded yet: `python -m mnist_kit sweep model_4 --seeds 1 2 3`._"
 
 
