@@ -45,10 +45,10 @@ RECIPES: dict[str, Recipe] = {
         Recipe("model_2", "model_2", rotation=5, jitter=0.1, lr=0.01, scheduler="step", step_size=6, gamma=0.1),
         Recipe("model_3", "model_3", rotation=7, jitter=0.0, lr=0.01, scheduler="multistep",
                milestones=(5, 10), gamma=0.1),
-        # Tuned in two rounds (results/tuning/model_4.json). Round 1 dropped the original's brightness/contrast
-        # jitter; round 2 replaced StepLR by one cycle (warm up to 0.1, then anneal to almost nothing), the
-        # only schedule that held 99.4 % over the last 3 epochs on every seed tried.
-        Recipe("model_4", "model_4", rotation=5, jitter=0.0, lr=0.1, scheduler="onecycle"),
+        # Tuned in three rounds (results/tuning/model_4.json). Round 1 dropped the original's brightness/contrast
+        # jitter; round 2 replaced StepLR by one cycle (warm up to the peak, then anneal to almost nothing);
+        # round 3 raised the peak from 0.1 to 0.2, the only variant that held 99.4 % on every seed screened.
+        Recipe("model_4", "model_4", rotation=5, jitter=0.0, lr=0.2, scheduler="onecycle"),
     )
 }
 

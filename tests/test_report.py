@@ -6,6 +6,9 @@ import pytest
 from mnist_kit import report
 from mnist_kit.__main__ import main
 from mnist_kit.records import RecordError, save_run
+from mnist_kit.recipes import get_recipe
+
+MODEL_4_LABEL = f"model_4 (fast, onecycle, lr {get_recipe('model_4').lr:g})"
 
 README = """# Title
 <!-- results:begin -->
@@ -68,7 +71,7 @@ def test_report_rewrites_then_checks_clean(results):
     assert readme.read_text() == README  # --check never writes
     assert report.update_readme(readme, folder) is False
     text = readme.read_text()
-    assert "| model_4 | 7,774 |" in text and "| model_4 (fast, onecycle, lr 0.1) | 1 |" in text and "text between" in text
+    assert "| model_4 | 7,774 |" in text and f"| {MODEL_4_LABEL} | 1 |" in text and "text between" in text
     assert report.update_readme(readme, folder, check=True) is True
 
 
@@ -78,7 +81,7 @@ def test_sweep_pools_only_seeds_of_the_same_recipe(results, smoke_run):
         epochs=2, seed=2, scheduler="step", lr=0.05, step_size=5, gamma=0.2))
     save_run(older, folder / "sweep", stem="model_4-seed2")
     table = report.sweep_table(folder / "sweep")
-    assert "| model_4 (fast, onecycle, lr 0.1) | 1 |" in table and "| model_4 (fast, step, lr 0.05) | 2 |" in table
+    assert f"| {MODEL_4_LABEL} | 1 |" in table and "| model_4 (fast, step, lr 0.05) | 2 |" in table
 
 
 def test_malformed_record_fails_and_leaves_the_readme(results):
