@@ -26,7 +26,7 @@ def test_same_seed_same_run(mnist_root, smoke_run):
 
 
 def test_step_schedule_is_recorded(mnist_root):
-    recipe = get_recipe("model_4").with_overrides(step_size=1, gamma=0.5)
+    recipe = get_recipe("model_4").with_overrides(scheduler="step", step_size=1, gamma=0.5)
     run = fit(recipe, smoke=True, epochs=2, device="cpu", data_root=mnist_root, progress=False)
     assert [row["lr"] for row in run.history] == [recipe.lr, recipe.lr * 0.5]
 
@@ -88,7 +88,10 @@ def test_recipes_follow_the_original_design():
     assert {r.model for r in RECIPES.values()} == {"model_1", "model_2", "model_3", "model_4"}
     assert all(r.epochs == 15 and r.batch_size == 128 for r in RECIPES.values())
     assert RECIPES["model_3"].scheduler == "multistep" and RECIPES["model_3"].jitter == 0
-    assert RECIPES["model_4"].scheduler == "step" and RECIPES["model_4"].rotation == 5
+    assert RECIPES["model_1"].scheduler == RECIPES["model_2"].scheduler == "step"
+    # Model_4 leaves the original's StepLR for one cycle (tuning, results/tuning/model_4.json) and drops the jitter.
+    assert RECIPES["model_4"].scheduler == "onecycle" and RECIPES["model_4"].rotation == 5
+    assert RECIPES["model_4"].jitter == 0
     with pytest.raises(ValueError, match="model_1, model_2, model_3, model_4"):
         get_recipe("model_5")
 
