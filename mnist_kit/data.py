@@ -33,6 +33,8 @@ from torch.utils.data import DataLoader, Subset
 from .paths import DATA_ENV, atomic_write_bytes, default_data_root
 
 MEAN, STD = 0.1307, 0.3081
+# The standard MNIST split for tuning: train on the first 50,000 training images, validate on the last 10,000.
+VALIDATION_START = 50_000
 
 # name -> (md5, size in bytes) of the original, uncompressed IDX files.
 IDX_FILES = {
@@ -255,14 +257,23 @@ def mnist_datasets(root=None, train_transform=None, test_transform=None, *, prep
 
 
 def classic_loaders(*, rotation=0.0, jitter=0.0, batch_size=128, test_batch_size=1000, device="cpu",
-                    data_root=None, train_subset=None, test_subset=None, seed=1, num_workers=None):
+                    data_root=None, train_subset=None, test_subset=None, seed=1, num_workers=None,
+                    validation=False):
     """Train and test DataLoaders with the original per-image transforms.
+
+    ``validation=True`` trains on the first 50,000 training images and evaluates on the last 10,000
+    instead of the test set: what tuning looks at, so the test set stays unseen until the end.
 
     Workers and pinned memory help only when a GPU waits on the CPU; on a CPU run the worker
     processes compete for the cores the model trains on (``benchmarks/epoch_speed.py`` measures
     both). ``num_workers`` overrides that choice.
     """
     train, test = mnist_datasets(data_root, classic_transforms(rotation, jitter), classic_transforms())
+    if validation:
+        from torchvision import datasets
+
+        held_out = datasets.MNIST(str(train.root), train=True, download=False, transform=classic_transforms())
+        train, test = Subset(train, range(VALIDATION_START)), Subset(held_out, range(VALIDATION_START, len(held_out)))
     train, test = _fixed_subset(train, train_subset), _fixed_subset(test, test_subset)
     on_gpu = torch.device(device).type == "cuda"
     workers = num_workers if num_workers is not None else (min(4, os.cpu_count() or 1) if on_gpu else 0)
@@ -394,14 +405,20 @@ def _fixed_subset_tensors(images, labels, size):
 
 
 def fast_loaders(*, rotation=0.0, jitter=0.0, batch_size=128, test_batch_size=1000, device="cpu",
-                 data_root=None, train_subset=None, test_subset=None, seed=1):
+                 data_root=None, train_subset=None, test_subset=None, seed=1, validation=False):
     """Train and test ``TensorLoader`` s: the fast path, same arguments as ``classic_loaders``."""
     root = Path(data_root if data_root is not None else default_data_root())
     prepare_mnist(root)
-    train = _fixed_subset_tensors(*load_idx_tensors(root, train=True), train_subset)
+    images, labels = load_idx_tensors(root, train=True)
+    if validation:
+        held_out = _fixed_subset_tensors(images[VALIDATION_START:], labels[VALIDATION_START:], test_subset)
+        images, labels = images[:VALIDATION_START], labels[:VALIDATION_START]
+        eval_loader = TensorLoader(*held_out, batch_size=test_batch_size, device=device)
+    else:
+        eval_loader = fast_test_loader(root, device, test_batch_size, test_subset)
+    train = _fixed_subset_tensors(images, labels, train_subset)
     return (TensorLoader(*train, batch_size=batch_size, shuffle=True, rotation=rotation, jitter=jitter,
-                         device=device, seed=seed),
-            fast_test_loader(root, device, test_batch_size, test_subset))
+                         device=device, seed=seed), eval_loader)
 
 
 def fast_test_loader(data_root=None, device="cpu", batch_size=1000, subset=None) -> TensorLoader:

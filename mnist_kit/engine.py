@@ -65,11 +65,13 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def train(model, device, loader, optimizer, progress: bool = True, batch_scheduler=None) -> tuple[float, float]:
+def train(model, device, loader, optimizer, progress: bool = True, batch_scheduler=None,
+          averaged=None) -> tuple[float, float]:
     """One epoch of training; returns (mean loss, accuracy %) over the epoch.
 
     ``batch_scheduler`` is stepped after every batch (OneCycleLR changes the rate within an epoch);
-    per-epoch schedulers are stepped by ``fit``.
+    per-epoch schedulers are stepped by ``fit``. ``averaged`` (an ``AveragedModel``) takes in the
+    new weights after every step.
     """
     model.train()
     bar = tqdm(loader, disable=not progress)
@@ -88,6 +90,8 @@ def train(model, device, loader, optimizer, progress: bool = True, batch_schedul
         optimizer.step()
         if batch_scheduler is not None:
             batch_scheduler.step()
+        if averaged is not None:
+            averaged.update_parameters(model)
         total_loss += loss_value * len(images)
         correct += (output.argmax(dim=1) == labels).sum().item()
         processed += len(images)
@@ -95,7 +99,7 @@ def train(model, device, loader, optimizer, progress: bool = True, batch_schedul
     return total_loss / processed, 100 * correct / processed
 
 
-def test(model, device, loader, verbose: bool = True) -> tuple[float, float]:
+def test(model, device, loader, verbose: bool = True, label: str = "Test set") -> tuple[float, float]:
     """Evaluate; returns (mean loss, accuracy %) and prints the classic ``Test set:`` line."""
     model.eval()
     total_loss, correct = 0.0, 0
@@ -107,7 +111,7 @@ def test(model, device, loader, verbose: bool = True) -> tuple[float, float]:
             correct += (output.argmax(dim=1) == labels).sum().item()
     n = len(loader.dataset)
     if verbose:
-        print(f"\nTest set: Average loss: {total_loss / n:.4f}, Accuracy: {correct}/{n} ({100 * correct / n:.2f}%)\n")
+        print(f"\n{label}: Average loss: {total_loss / n:.4f}, Accuracy: {correct}/{n} ({100 * correct / n:.2f}%)\n")
     return total_loss / n, 100 * correct / n
 
 
@@ -133,14 +137,35 @@ def make_scheduler(recipe: Recipe, optimizer, steps_per_epoch: int):
     raise ValueError(f"unknown scheduler {recipe.scheduler!r}; choose one of: {', '.join(SCHEDULERS)}")
 
 
-def make_loaders(recipe: Recipe, device, data_root=None, smoke: bool = False):
+def ema_decay(horizon_epochs: float, steps_per_epoch: int) -> float:
+    """Per-step decay of a moving average that remembers about ``horizon_epochs`` epochs of steps.
+
+    An average with decay d weighs the last 1 / (1 - d) steps most; counting the horizon in epochs keeps its
+    meaning when an epoch has 391 steps (50,000 images, validation runs) or 469 (60,000, final runs).
+    """
+    if horizon_epochs <= 0 or steps_per_epoch < 1:
+        raise ValueError(f"an averaging horizon needs epochs > 0 and steps > 0, got {horizon_epochs}, {steps_per_epoch}")
+    return 1.0 - 1.0 / max(horizon_epochs * steps_per_epoch, 1.0)
+
+
+def make_averaged(model, horizon_epochs: float, steps_per_epoch: int):
+    """An exponential moving average of ``model``'s weights and BatchNorm statistics (``use_buffers``), so the
+    averaged copy is a complete network that evaluates with statistics that match its own weights."""
+    from torch.optim.swa_utils import AveragedModel, get_ema_multi_avg_fn
+
+    decay = ema_decay(horizon_epochs, steps_per_epoch)
+    return AveragedModel(model, multi_avg_fn=get_ema_multi_avg_fn(decay), use_buffers=True)
+
+
+def make_loaders(recipe: Recipe, device, data_root=None, smoke: bool = False, validation: bool = False):
     """The recipe's train and test loaders: ``classic`` (torchvision, per-image PIL) or ``fast`` (on-device)."""
     builders = {"classic": mnist_data.classic_loaders, "fast": mnist_data.fast_loaders}
     if recipe.pipeline not in builders:
         raise ValueError(f"unknown pipeline {recipe.pipeline!r}; choose one of: {', '.join(builders)}")
     subsets = dict(train_subset=SMOKE_TRAIN_IMAGES, test_subset=SMOKE_TEST_IMAGES) if smoke else {}
     return builders[recipe.pipeline](rotation=recipe.rotation, jitter=recipe.jitter, batch_size=recipe.batch_size,
-                                     device=device, data_root=data_root, seed=recipe.seed, **subsets)
+                                     device=device, data_root=data_root, seed=recipe.seed, validation=validation,
+                                     **subsets)
 
 
 @dataclass
@@ -148,11 +173,13 @@ class Run:
     """What ``fit`` produced: the trained model, its per-epoch history and how it was made."""
 
     recipe: Recipe
-    model: torch.nn.Module
+    model: torch.nn.Module    # the evaluated network: the weight average when the recipe keeps one
     device: str
     device_name: str
     smoke: bool
     started_at: str
+    evaluated_on: str = "test"  # "test", or "validation" (the last 10,000 training images) for tuning runs
+    raw_model: torch.nn.Module | None = None  # the trained weights themselves, when ``model`` is their average
     history: list[dict] = field(default_factory=list)
     seconds: float = 0.0
     interrupted: bool = False
@@ -163,10 +190,14 @@ class Run:
 
 
 def fit(recipe: Recipe | str, *, epochs=None, seed=None, device=None, data_root=None, smoke=False,
-        progress=True) -> Run:
+        progress=True, validation=False) -> Run:
     """Train a recipe from scratch and return the ``Run``; Ctrl-C stops it and keeps what was done.
 
     ``smoke=True`` trains 1 epoch (unless ``epochs`` says otherwise) on a fixed small real subset.
+    ``validation=True`` trains on the first 50,000 training images and evaluates on the last 10,000
+    (history keys ``val_*``): tuning decisions are made there, never on the test set.
+    With ``recipe.ema_epochs`` the weight average is what is evaluated (``test_acc``); the raw weights'
+    accuracy is kept as ``raw_test_acc``.
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     recipe = recipe.with_overrides(epochs=epochs if epochs is not None else (1 if smoke else None), seed=seed)
@@ -174,15 +205,20 @@ def fit(recipe: Recipe | str, *, epochs=None, seed=None, device=None, data_root=
         raise ValueError(f"epochs must be at least 1, got {recipe.epochs}")
     device = get_device(device) if not isinstance(device, torch.device) else device
     set_seed(recipe.seed)
-    train_loader, test_loader = make_loaders(recipe, device, data_root, smoke)
+    train_loader, test_loader = make_loaders(recipe, device, data_root, smoke, validation)
     model = get_model(recipe.model, dropout=recipe.dropout).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
     scheduler = make_scheduler(recipe, optimizer, len(train_loader))
     per_batch = steps_per_batch(recipe.scheduler)
-    run = Run(recipe, model, device.type, device_name(device), smoke, dt.datetime.now(dt.timezone.utc).isoformat())
+    averaged = make_averaged(model, recipe.ema_epochs, len(train_loader)) if recipe.ema_epochs else None
+    split, label = ("val", "Validation set") if validation else ("test", "Test set")
+    run = Run(recipe, averaged.module if averaged else model, device.type, device_name(device), smoke,
+              dt.datetime.now(dt.timezone.utc).isoformat(), "validation" if validation else "test",
+              raw_model=model if averaged else None)
     print(f"{recipe.name}: {count_parameters(model):,} parameters, {recipe.epochs} epoch{'s' * (recipe.epochs > 1)} "
           f"on {run.device_name}, {recipe.pipeline} data pipeline"
-          + (" [smoke: small subset]" if smoke else ""))
+          + (f", evaluating the weight average over ~{recipe.ema_epochs:g} epoch(s)" if averaged else "")
+          + (", validation split" if validation else "") + (" [smoke: small subset]" if smoke else ""))
     start = time.perf_counter()
     try:
         for epoch in range(1, recipe.epochs + 1):
@@ -190,13 +226,16 @@ def fit(recipe: Recipe | str, *, epochs=None, seed=None, device=None, data_root=
             lr = optimizer.param_groups[0]["lr"]
             epoch_start = time.perf_counter()
             train_loss, train_acc = train(model, device, train_loader, optimizer, progress,
-                                          batch_scheduler=scheduler if per_batch else None)
-            test_loss, test_acc = test(model, device, test_loader)
+                                          batch_scheduler=scheduler if per_batch else None, averaged=averaged)
+            row = dict(epoch=epoch, lr=lr, train_loss=train_loss, train_acc=train_acc)
+            row[f"{split}_loss"], row[f"{split}_acc"] = test(run.model, device, test_loader, label=label)
+            if averaged is not None:
+                row[f"raw_{split}_loss"], row[f"raw_{split}_acc"] = test(model, device, test_loader, verbose=False)
+                print(f"Raw weights (not averaged): {row[f'raw_{split}_acc']:.2f}%\n")
             if not per_batch:
                 scheduler.step()
-            run.history.append(dict(epoch=epoch, lr=lr, train_loss=train_loss, train_acc=train_acc,
-                                    test_loss=test_loss, test_acc=test_acc,
-                                    seconds=time.perf_counter() - epoch_start))
+            row["seconds"] = time.perf_counter() - epoch_start
+            run.history.append(row)
     except KeyboardInterrupt:
         run.interrupted = True
         print(f"\nInterrupted: keeping the {len(run.history)} finished epoch(s).")

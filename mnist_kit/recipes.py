@@ -27,6 +27,10 @@ class Recipe:
     batch_size: int = 128
     seed: int = 1
     pipeline: str = "fast"     # "fast": tensors on the device; "classic": torchvision DataLoader + PIL
+    # Evaluate an exponential moving average of the weights (and BatchNorm statistics) that remembers about
+    # this many epochs; 0 = evaluate the raw weights. In epochs, not steps, so a value chosen on the
+    # 50,000-image validation runs means the same on the 60,000-image final runs.
+    ema_epochs: float = 0.0
 
     def with_overrides(self, **changes) -> "Recipe":
         """A copy with some fields changed (``None`` values are ignored)."""

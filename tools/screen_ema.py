@@ -1,0 +1,83 @@
+"""Round 4 of Model_4's tuning: is a weight average steadier, and over how many epochs? Judged on validation.
+
+    OMP_NUM_THREADS=1 python tools/screen_ema.py --seeds 1 2 3 --horizons 0.5 1 2 --out /tmp/round4.jsonl
+
+Each seed trains Model_4's recipe once on the first 50,000 training images and evaluates, after every epoch,
+the raw weights and one exponential moving average per horizon on the last 10,000 (the validation split;
+the test set is never read). Averages only watch the training, they do not change it, so one run screens
+every horizon on the same trajectory. One JSON line per seed is appended to ``--out``; ``--merge`` folds
+them into ``results/tuning/model_4.json`` as round 4.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+import torch
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from mnist_kit import engine  # noqa: E402
+from mnist_kit.models import get_model  # noqa: E402
+from mnist_kit.recipes import get_recipe  # noqa: E402
+
+
+class Averages:
+    """Several ``AveragedModel`` s updated together (``engine.train`` calls ``update_parameters``)."""
+
+    def __init__(self, model, horizons, steps_per_epoch):
+        self.models = {h: engine.make_averaged(model, h, steps_per_epoch) for h in horizons}
+
+    def update_parameters(self, model):
+        for averaged in self.models.values():
+            averaged.update_parameters(model)
+
+
+def screen(seed: int, horizons: list[float], recipe_name: str = "model_4") -> dict:
+    recipe = get_recipe(recipe_name).with_overrides(seed=seed, ema_epochs=0.0)
+    device = engine.get_device()
+    engine.set_seed(recipe.seed)
+    train_loader, val_loader = engine.make_loaders(recipe, device, validation=True)
+    model = get_model(recipe.model, dropout=recipe.dropout).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
+    scheduler = engine.make_scheduler(recipe, optimizer, len(train_loader))
+    per_batch = engine.steps_per_batch(recipe.scheduler)
+    averages = Averages(model, horizons, len(train_loader))
+    history = []
+    for epoch in range(1, recipe.epochs + 1):
+        start = time.perf_counter()
+        train_loss, train_acc = engine.train(model, device, train_loader, optimizer, progress=False,
+                                             batch_scheduler=scheduler if per_batch else None, averaged=averages)
+        if not per_batch:
+            scheduler.step()
+        row = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
+               "val_acc": engine.test(model, device, val_loader, verbose=False)[1]}
+        for h, averaged in averages.models.items():
+            row[f"val_acc_ema{h:g}"] = engine.test(averaged.module, device, val_loader, verbose=False)[1]
+        row["seconds"] = time.perf_counter() - start
+        history.append(row)
+        print(f"seed {seed} epoch {epoch}: " + ", ".join(f"{k} {v:.2f}" for k, v in row.items() if "val" in k),
+              flush=True)
+    return {"round": 4, "judged_on": "validation", "seed": seed, "config": recipe.to_dict(),
+            "horizons_epochs": horizons, "device_name": engine.device_name(device),
+            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(), "history": history}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seeds", type=int, nargs="+", required=True)
+    parser.add_argument("--horizons", type=float, nargs="+", default=[0.5, 1.0, 2.0])
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args(argv)
+    for seed in args.seeds:
+        result = screen(seed, args.horizons)
+        with open(args.out, "a") as fh:
+            fh.write(json.dumps(result) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
