@@ -7,7 +7,7 @@ Four pipelines train the same model with the same ``mnist_kit.engine.train`` and
   classic            torchvision MNIST + PIL transforms in a DataLoader (the original course pipeline),
                      with the kit's worker choice (none on a CPU, 4 on a GPU)
   classic-2-workers  the same with 2 worker processes, to check that choice
-  fast               mnist_kit.data.TensorLoader: data on the device, augmentation computed in batches
+  fast               mnist_kit.fast_data.TensorLoader: data on the device, augmentation computed in batches
   compute            the same tensors with no augmentation at all: the floor the fast path can approach
 Each pipeline runs in its own process (so its peak memory is its own), warms up, then times
 ``--repeats`` full training epochs and test passes; the median is reported. The table and a JSON
@@ -27,7 +27,7 @@ from pathlib import Path
 
 import torch
 
-from mnist_kit import data
+from mnist_kit import data, fast_data, loaders
 from mnist_kit.engine import device_name, get_device, set_seed, test, train
 from mnist_kit.models import get_model
 from mnist_kit.paths import atomic_write_bytes, project_root
@@ -57,10 +57,10 @@ def build_loaders(pipeline, recipe, device, data_root):
     common = dict(batch_size=recipe.batch_size, device=device, data_root=data_root, seed=recipe.seed)
     if pipeline.startswith("classic"):
         workers = 2 if pipeline == "classic-2-workers" else None  # None: the kit's own choice
-        return data.classic_loaders(rotation=recipe.rotation, jitter=recipe.jitter, num_workers=workers, **common)
+        return loaders.classic_loaders(rotation=recipe.rotation, jitter=recipe.jitter, num_workers=workers, **common)
     if pipeline == "fast":
-        return data.fast_loaders(rotation=recipe.rotation, jitter=recipe.jitter, **common)
-    return data.fast_loaders(rotation=0, jitter=0, **common)
+        return fast_data.fast_loaders(rotation=recipe.rotation, jitter=recipe.jitter, **common)
+    return fast_data.fast_loaders(rotation=0, jitter=0, **common)
 
 
 def _sync(device):

@@ -36,6 +36,9 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
         sub.add_argument("--data-root", help="folder holding MNIST/raw")
         sub.add_argument("--results-dir", help="where full records go (default: ./results)")
+        sub.add_argument("--val", action="store_true",
+                         help="tuning run: train on the first 50,000 training images, evaluate on the last 10,000 "
+                              "(never the test set); recorded under results/validation/")
         sub.add_argument("--smoke", action="store_true",
                          help="1 epoch on a small real subset; recorded in a scratch folder, never in results/")
 
@@ -65,12 +68,12 @@ def main(argv=None) -> int:
 def _train(args) -> int:
     from .engine import get_device
     from .recipes import get_recipe
-    from .records import sweep, train_and_record
+    from .runs import sweep, train_and_record
 
     device = get_device(args.device)
     recipe = get_recipe(args.recipe).with_overrides(pipeline=args.pipeline)
     common = dict(smoke=args.smoke, results_dir=args.results_dir, epochs=args.epochs, device=device,
-                  data_root=args.data_root)
+                  data_root=args.data_root, validation=args.val)
     if args.command == "sweep":
         paths = sweep(recipe, args.seeds, **common)
         return 0 if len(paths) == len(args.seeds) else 130

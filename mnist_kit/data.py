@@ -9,7 +9,9 @@
    that admits numpy arrays only, rebuilt byte for byte into IDX files;
 3. torchvision's own download, for machines that reach its mirrors.
 
-Taught in ``notebooks/01_model_1.ipynb`` (data section).
+The loaders live beside it: ``loaders`` (torchvision's DataLoader, per-image PIL transforms) and
+``fast_data`` (the whole split as one tensor on the device). Taught in ``notebooks/01_model_1.ipynb``
+(data section).
 """
 from __future__ import annotations
 
@@ -28,7 +30,6 @@ from typing import Callable
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Subset
 
 from .paths import DATA_ENV, atomic_write_bytes, default_data_root
 
@@ -66,26 +67,40 @@ def _file_digest(path: Path, algorithm: str = "md5") -> str:
     return digest.hexdigest()
 
 
-def check_files(root: str | Path | None = None) -> dict[str, str]:
-    """State of each IDX file: ``"ok"``, ``"missing"`` or ``"corrupt: <why>"``."""
+# Files whose MD5 matched, keyed on (path, size, modification time): a file is hashed once per process,
+# and hashed again if it is changed meanwhile.
+_VERIFIED: set[tuple[str, int, int]] = set()
+
+
+def _verified_md5(path: Path, md5: str) -> bool:
+    stat = path.stat()
+    key = (str(path.resolve()), stat.st_size, stat.st_mtime_ns)
+    if key not in _VERIFIED and _file_digest(path) == md5:
+        _VERIFIED.add(key)
+    return key in _VERIFIED
+
+
+def check_files(root: str | Path | None = None, names=None) -> dict[str, str]:
+    """State of each IDX file (or of ``names`` only): ``"ok"``, ``"missing"`` or ``"corrupt: <why>"``."""
     folder = raw_dir(root)
     states = {}
-    for name, (md5, size) in IDX_FILES.items():
+    for name in names or IDX_FILES:
+        md5, size = IDX_FILES[name]
         path = folder / name
         if not path.is_file():
             states[name] = "missing"
         elif path.stat().st_size != size:
             states[name] = f"corrupt: {path.stat().st_size:,} bytes, expected {size:,} (truncated?)"
-        elif _file_digest(path) != md5:
+        elif not _verified_md5(path, md5):
             states[name] = f"corrupt: MD5 differs from the original {md5}"
         else:
             states[name] = "ok"
     return states
 
 
-def verify_mnist(root: str | Path | None = None) -> Path:
-    """Return the raw folder if all four files are the originals; else raise ``DataError`` naming them."""
-    states = check_files(root)
+def verify_mnist(root: str | Path | None = None, names=None) -> Path:
+    """Return the raw folder if all four files (or ``names``) are the originals; else raise ``DataError``."""
+    states = check_files(root, names)
     bad = {name: state for name, state in states.items() if state != "ok"}
     if bad:
         lines = "\n".join(f"  {raw_dir(root) / name}: {state}" for name, state in bad.items())
@@ -211,85 +226,10 @@ def prepare_mnist(root: str | Path | None = None, log: Callable[[str], None] = p
     )
 
 
-# --- loaders -------------------------------------------------------------------------
-
-def classic_transforms(rotation: float = 0.0, jitter: float = 0.0):
-    """The original torchvision pipeline: ColorJitter, RandomRotation(±rotation), ToTensor, Normalize.
-
-    Only brightness and contrast are jittered: saturation and hue do nothing to a grey digit.
-    Taught in ``notebooks/01_model_1.ipynb``.
-    """
-    from torchvision import transforms as T
-
-    steps = []
-    if jitter:
-        steps.append(T.ColorJitter(brightness=jitter, contrast=jitter))
-    if rotation:
-        steps.append(T.RandomRotation((-rotation, rotation), fill=0))
-    steps += [T.ToTensor(), T.Normalize((MEAN,), (STD,))]
-    return T.Compose(steps)
-
-
-def _subset_indices(total: int, size: int | None) -> torch.Tensor | None:
-    """A fixed random draw of ``size`` of ``total`` items (None: keep all), the same on every machine,
-    so smoke runs are comparable."""
-    if size is None or size >= total:
-        return None
-    if size <= 0:
-        raise ValueError(f"subset size must be positive, got {size}")
-    return torch.randperm(total, generator=torch.Generator().manual_seed(0))[:size]
-
-
-def _fixed_subset(dataset, size: int | None):
-    keep = _subset_indices(len(dataset), size)
-    return dataset if keep is None else Subset(dataset, keep.tolist())
-
-
-def mnist_datasets(root=None, train_transform=None, test_transform=None, *, prepare: bool = True):
-    """torchvision MNIST train and test sets from verified files (prepared first unless ``prepare=False``)."""
-    from torchvision import datasets
-
-    root = Path(root if root is not None else default_data_root())
-    prepare_mnist(root) if prepare else verify_mnist(root)
-    train = datasets.MNIST(str(root), train=True, download=False, transform=train_transform or classic_transforms())
-    test = datasets.MNIST(str(root), train=False, download=False, transform=test_transform or classic_transforms())
-    return train, test
-
-
-def classic_loaders(*, rotation=0.0, jitter=0.0, batch_size=128, test_batch_size=1000, device="cpu",
-                    data_root=None, train_subset=None, test_subset=None, seed=1, num_workers=None,
-                    validation=False):
-    """Train and test DataLoaders with the original per-image transforms.
-
-    ``validation=True`` trains on the first 50,000 training images and evaluates on the last 10,000
-    instead of the test set: what tuning looks at, so the test set stays unseen until the end.
-
-    Workers and pinned memory help only when a GPU waits on the CPU; on a CPU run the worker
-    processes compete for the cores the model trains on (``benchmarks/epoch_speed.py`` measures
-    both). ``num_workers`` overrides that choice.
-    """
-    train, test = mnist_datasets(data_root, classic_transforms(rotation, jitter), classic_transforms())
-    if validation:
-        from torchvision import datasets
-
-        held_out = datasets.MNIST(str(train.root), train=True, download=False, transform=classic_transforms())
-        train, test = Subset(train, range(VALIDATION_START)), Subset(held_out, range(VALIDATION_START, len(held_out)))
-    train, test = _fixed_subset(train, train_subset), _fixed_subset(test, test_subset)
-    on_gpu = torch.device(device).type == "cuda"
-    workers = num_workers if num_workers is not None else (min(4, os.cpu_count() or 1) if on_gpu else 0)
-    extra = dict(num_workers=workers, persistent_workers=workers > 0, pin_memory=on_gpu)
-    shuffle_rng = torch.Generator().manual_seed(seed)
-    train_loader = DataLoader(train, batch_size=batch_size, shuffle=True, generator=shuffle_rng, **extra)
-    test_loader = DataLoader(test, batch_size=test_batch_size, shuffle=False, **extra)
-    return train_loader, test_loader
-
-
-# --- the fast path: the whole split as one tensor on the training device ------------------
-
 def load_idx_tensors(root=None, train: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
     """Verified MNIST split as (uint8 images N x 28 x 28, int64 labels), read straight from the IDX files."""
-    folder = verify_mnist(root)
     prefix = "train" if train else "t10k"
+    folder = verify_mnist(root, [f"{prefix}-images-idx3-ubyte", f"{prefix}-labels-idx1-ubyte"])
     raw_images = (folder / f"{prefix}-images-idx3-ubyte").read_bytes()
     raw_labels = (folder / f"{prefix}-labels-idx1-ubyte").read_bytes()
     images = torch.frombuffer(bytearray(raw_images[16:]), dtype=torch.uint8).view(-1, 28, 28)
@@ -297,131 +237,11 @@ def load_idx_tensors(root=None, train: bool = True) -> tuple[torch.Tensor, torch
     return images, labels
 
 
-def jitter_batch(x: torch.Tensor, strength: float, generator: torch.Generator) -> torch.Tensor:
-    """ColorJitter(brightness, contrast) on a batch in [0, 1], one draw per image, as torchvision draws it:
-    each factor uniform in [1 - strength, 1 + strength], the two applied in a random order."""
-    draws = torch.rand(x.shape[0], 3, generator=generator).to(x.device)
-    brightness = 1 - strength + 2 * strength * draws[:, 0]
-    contrast = 1 - strength + 2 * strength * draws[:, 1]
-    return adjust_brightness_contrast(x, brightness, contrast, brightness_first=draws[:, 2] < 0.5)
-
-
-def adjust_brightness_contrast(x, brightness, contrast, brightness_first=True) -> torch.Tensor:
-    """Scale each image's brightness (towards black) and contrast (towards its own mean grey) by its factor.
-
-    Like PIL, each step is clipped and truncated back to 256 grey levels (without that the fast path
-    runs measurably brighter than the classic one). Factors are numbers or one per image.
-    """
-    n = x.shape[0]
-
-    def per_image(value):
-        return torch.as_tensor(value, dtype=x.dtype, device=x.device).expand(n).reshape(n, 1, 1, 1)
-
-    brightness, contrast = per_image(brightness), per_image(contrast)
-    first = torch.as_tensor(brightness_first, device=x.device).expand(n).reshape(n, 1, 1, 1)
-
-    def to_grey_levels(t):
-        # PIL truncates to whole grey levels; the small nudge keeps k/255 * 255 (a hair under k in
-        # float32) at level k instead of k - 1.
-        return t.mul_(255).add_(1e-3).clamp_(0, 255).floor_().div_(255)
-
-    def bright(t):
-        return to_grey_levels(t * brightness)
-
-    def contrasted(t):
-        grey = t.mean(dim=(1, 2, 3), keepdim=True).mul(255).add(0.5).floor().div(255)  # PIL's integer mean
-        return to_grey_levels(grey + contrast * (t - grey))
-
-    return torch.where(first, contrasted(bright(x)), bright(contrasted(x)))
-
-
-def draw_angles(n: int, degrees: float, generator: torch.Generator) -> torch.Tensor:
-    """n angles drawn uniformly from [-degrees, degrees], as RandomRotation draws them."""
-    return (torch.rand(n, generator=generator) * 2 - 1) * degrees
-
-
-def rotate_by(x: torch.Tensor, angles: torch.Tensor) -> torch.Tensor:
-    """Turn each image of a batch counter-clockwise by its angle in degrees: nearest pixel, zero fill.
-
-    Pixel for pixel the same as torchvision's ``rotate(..., NEAREST, fill=0)``, but one call per batch.
-    """
-    theta = torch.deg2rad(angles).to(x.device, x.dtype)
-    cos, sin, zero = torch.cos(theta), torch.sin(theta), torch.zeros_like(theta)
-    # affine_grid maps each output pixel to where it samples the input.
-    matrix = torch.stack([torch.stack([cos, -sin, zero], 1), torch.stack([sin, cos, zero], 1)], 1)
-    grid = torch.nn.functional.affine_grid(matrix, list(x.shape), align_corners=False)
-    return torch.nn.functional.grid_sample(x, grid, mode="nearest", padding_mode="zeros", align_corners=False)
-
-
-def rotate_batch(x: torch.Tensor, degrees: float, generator: torch.Generator) -> torch.Tensor:
-    """RandomRotation(±degrees) on a batch: one uniform angle per image."""
-    return rotate_by(x, draw_angles(x.shape[0], degrees, generator))
-
-
-def augment_batch(images: torch.Tensor, rotation: float, jitter: float, generator: torch.Generator) -> torch.Tensor:
-    """uint8 digits (N x 28 x 28) to augmented floats in [0, 1] (N x 1 x 28 x 28), in the classic order:
-    ColorJitter, then RandomRotation. Normalisation is left to the caller."""
-    x = images.unsqueeze(1).float().div_(255)
-    if jitter:
-        x = jitter_batch(x, jitter, generator)
-    if rotation:
-        x = rotate_batch(x, rotation, generator)
-    return x
-
-
-class TensorLoader:
-    """The whole split held once as a tensor on the device; batches are cut, augmented and
-    normalised there, with no per-image Python work. Iterates like a DataLoader: ``(images, labels)``.
-
-    Taught in ``notebooks/02_model_2.ipynb`` (why the fast path exists and what it must match).
-    """
-
-    def __init__(self, images, labels, *, batch_size=128, shuffle=False, rotation=0.0, jitter=0.0,
-                 device="cpu", seed=1):
-        self.device = torch.device(device)
-        self.images = images.to(self.device)  # uint8: a quarter of float32's memory
-        self.labels = labels.to(self.device)
-        self.dataset = torch.utils.data.TensorDataset(self.images, self.labels)  # for len(loader.dataset)
-        self.batch_size, self.shuffle, self.rotation, self.jitter = batch_size, shuffle, rotation, jitter
-        # Random draws come from a CPU generator, so a seed gives the same run on any device.
-        self.generator = torch.Generator().manual_seed(seed)
-
-    def __len__(self):
-        return (len(self.labels) + self.batch_size - 1) // self.batch_size
-
-    def __iter__(self):
-        n = len(self.labels)
-        order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
-        order = order.to(self.device)
-        for start in range(0, n, self.batch_size):
-            index = order[start:start + self.batch_size]
-            x = augment_batch(self.images[index], self.rotation, self.jitter, self.generator)
-            yield x.sub_(MEAN).div_(STD), self.labels[index]
-
-
-def _fixed_subset_tensors(images, labels, size):
-    keep = _subset_indices(len(labels), size)
-    return (images, labels) if keep is None else (images[keep], labels[keep])
-
-
-def fast_loaders(*, rotation=0.0, jitter=0.0, batch_size=128, test_batch_size=1000, device="cpu",
-                 data_root=None, train_subset=None, test_subset=None, seed=1, validation=False):
-    """Train and test ``TensorLoader`` s: the fast path, same arguments as ``classic_loaders``."""
-    root = Path(data_root if data_root is not None else default_data_root())
-    prepare_mnist(root)
-    images, labels = load_idx_tensors(root, train=True)
-    if validation:
-        held_out = _fixed_subset_tensors(images[VALIDATION_START:], labels[VALIDATION_START:], test_subset)
-        images, labels = images[:VALIDATION_START], labels[:VALIDATION_START]
-        eval_loader = TensorLoader(*held_out, batch_size=test_batch_size, device=device)
-    else:
-        eval_loader = fast_test_loader(root, device, test_batch_size, test_subset)
-    train = _fixed_subset_tensors(images, labels, train_subset)
-    return (TensorLoader(*train, batch_size=batch_size, shuffle=True, rotation=rotation, jitter=jitter,
-                         device=device, seed=seed), eval_loader)
-
-
-def fast_test_loader(data_root=None, device="cpu", batch_size=1000, subset=None) -> TensorLoader:
-    """The unaugmented test set as a ``TensorLoader``, in file order (no training split loaded)."""
-    test = _fixed_subset_tensors(*load_idx_tensors(data_root, train=False), subset)
-    return TensorLoader(*test, batch_size=batch_size, device=device)
+def fixed_subset_indices(total: int, size: int | None) -> torch.Tensor | None:
+    """A fixed random draw of ``size`` of ``total`` items (None: keep all), the same on every machine,
+    so smoke runs are comparable."""
+    if size is None or size >= total:
+        return None
+    if size <= 0:
+        raise ValueError(f"subset size must be positive, got {size}")
+    return torch.randperm(total, generator=torch.Generator().manual_seed(0))[:size]

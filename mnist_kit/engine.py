@@ -6,7 +6,6 @@ training section; ``fit`` is what the notebooks and ``python -m mnist_kit train`
 from __future__ import annotations
 
 import datetime as dt
-import os
 import platform
 import random
 import time
@@ -17,21 +16,12 @@ import torch
 import torch.nn.functional as F
 from tqdm import tqdm
 
-from . import data as mnist_data
+from . import fast_data, loaders
+from .data import MEAN, STD
 from .models import count_parameters, get_model
 from .recipes import Recipe, get_recipe
 
 SMOKE_TRAIN_IMAGES, SMOKE_TEST_IMAGES = 3000, 1000
-FULL_ENV, SMOKE_ENV = "MNIST_KIT_FULL", "MNIST_KIT_SMOKE"
-
-
-def smoke_mode() -> bool:
-    """Short runs under pytest and CI (``MNIST_KIT_SMOKE=1``, ``CI=true`` or a pytest run), full ones
-    otherwise; ``MNIST_KIT_FULL=1`` always asks for full length (how ``make reproduce`` runs)."""
-    if os.environ.get(FULL_ENV) == "1":
-        return False
-    return (os.environ.get(SMOKE_ENV) == "1" or os.environ.get("CI", "").lower() in ("true", "1")
-            or "PYTEST_CURRENT_TEST" in os.environ)
 
 
 def get_device(name: str | None = None) -> torch.device:
@@ -123,18 +113,22 @@ def steps_per_batch(scheduler: str) -> bool:
     return scheduler == "onecycle"
 
 
-def make_scheduler(recipe: Recipe, optimizer, steps_per_epoch: int):
-    """The recipe's learning-rate scheduler; ``onecycle`` is stepped per batch, the others per epoch."""
-    if recipe.scheduler == "onecycle":
+def make_scheduler(optimizer, scheduler: str, *, lr: float, epochs: int, steps_per_epoch: int, step_size: int = 0,
+                   gamma: float = 0.1, milestones=(), pct_start: float = 0.3):
+    """The learning-rate scheduler named ``scheduler``; ``onecycle`` is stepped per batch, the others per epoch.
+
+    ``fit`` passes a recipe's fields (``recipe.schedule()``); the schedule preview passes its sliders' values.
+    """
+    if scheduler == "onecycle":
         # lr is the peak; the rate warms up from lr/25 over the first pct_start of training, then anneals
         # (cosine) to lr/25e4, so the last epochs make only tiny, stabilising steps.
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=recipe.lr, epochs=recipe.epochs,
-                                                   steps_per_epoch=steps_per_epoch, pct_start=recipe.pct_start)
-    if recipe.scheduler == "step":
-        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=recipe.step_size, gamma=recipe.gamma)
-    if recipe.scheduler == "multistep":
-        return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(recipe.milestones), gamma=recipe.gamma)
-    raise ValueError(f"unknown scheduler {recipe.scheduler!r}; choose one of: {', '.join(SCHEDULERS)}")
+        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, epochs=epochs,
+                                                   steps_per_epoch=steps_per_epoch, pct_start=pct_start)
+    if scheduler == "step":
+        return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
+    if scheduler == "multistep":
+        return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(milestones), gamma=gamma)
+    raise ValueError(f"unknown scheduler {scheduler!r}; choose one of: {', '.join(SCHEDULERS)}")
 
 
 def ema_decay(horizon_epochs: float, steps_per_epoch: int) -> float:
@@ -159,7 +153,7 @@ def make_averaged(model, horizon_epochs: float, steps_per_epoch: int):
 
 def make_loaders(recipe: Recipe, device, data_root=None, smoke: bool = False, validation: bool = False):
     """The recipe's train and test loaders: ``classic`` (torchvision, per-image PIL) or ``fast`` (on-device)."""
-    builders = {"classic": mnist_data.classic_loaders, "fast": mnist_data.fast_loaders}
+    builders = {"classic": loaders.classic_loaders, "fast": fast_data.fast_loaders}
     if recipe.pipeline not in builders:
         raise ValueError(f"unknown pipeline {recipe.pipeline!r}; choose one of: {', '.join(builders)}")
     subsets = dict(train_subset=SMOKE_TRAIN_IMAGES, test_subset=SMOKE_TEST_IMAGES) if smoke else {}
@@ -208,7 +202,7 @@ def fit(recipe: Recipe | str, *, epochs=None, seed=None, device=None, data_root=
     train_loader, test_loader = make_loaders(recipe, device, data_root, smoke, validation)
     model = get_model(recipe.model, dropout=recipe.dropout).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
-    scheduler = make_scheduler(recipe, optimizer, len(train_loader))
+    scheduler = make_scheduler(optimizer, **recipe.schedule(), steps_per_epoch=len(train_loader))
     per_batch = steps_per_batch(recipe.scheduler)
     averaged = make_averaged(model, recipe.ema_epochs, len(train_loader)) if recipe.ema_epochs else None
     split, label = ("val", "Validation set") if validation else ("test", "Test set")
@@ -268,7 +262,7 @@ def predict(model, loader, device=None) -> Predictions:
         for images, labels in loader:
             probs = model(images.to(device)).exp()
             confidence, predicted = probs.max(dim=1)
-            parts.append((images.cpu() * mnist_data.STD + mnist_data.MEAN, labels.cpu(), predicted.cpu(),
+            parts.append((images.cpu() * STD + MEAN, labels.cpu(), predicted.cpu(),
                           confidence.cpu()))
     return Predictions(*(torch.cat(column) for column in zip(*parts)))
 
@@ -276,5 +270,4 @@ def predict(model, loader, device=None) -> Predictions:
 def predict_test_set(model, data_root=None) -> Predictions:
     """The whole unaugmented test set through ``model``, for the mistakes grid and widgets."""
     device = next(model.parameters()).device
-    mnist_data.prepare_mnist(data_root)
-    return predict(model, mnist_data.fast_test_loader(data_root, device), device)
+    return predict(model, fast_data.fast_test_loader(data_root, device), device)

@@ -13,7 +13,7 @@ from pathlib import Path
 
 DATA_ENV = "MNIST_KIT_DATA"
 RESULTS_ENV = "MNIST_KIT_RESULTS"
-SMOKE_ENV = "MNIST_KIT_SMOKE_DIR"
+SMOKE_DIR_ENV = "MNIST_KIT_SMOKE_DIR"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -40,7 +40,7 @@ def default_results_dir() -> Path:
 
 def smoke_results_dir() -> Path:
     """Smoke runs are recorded here, away from the committed full records."""
-    env = os.environ.get(SMOKE_ENV)
+    env = os.environ.get(SMOKE_DIR_ENV)
     return Path(env).expanduser() if env else Path(tempfile.gettempdir()) / "mnist_kit_smoke"
 
 

@@ -9,7 +9,8 @@ import torch
 from matplotlib.figure import Figure
 
 from . import data as mnist_data
-from .report import TARGET
+from .fast_data import augment_batch
+from .recipes import TARGET
 
 
 def show_augmented(recipe, n: int = 8, draws: int = 3, data_root=None, seed: int = 0) -> Figure:
@@ -21,7 +22,7 @@ def show_augmented(recipe, n: int = 8, draws: int = 3, data_root=None, seed: int
     images, labels = images[:n], labels[:n]
     generator = torch.Generator().manual_seed(seed)
     rows = [images.unsqueeze(1).float() / 255]
-    rows += [mnist_data.augment_batch(images, recipe.rotation, recipe.jitter, generator) for _ in range(draws)]
+    rows += [augment_batch(images, recipe.rotation, recipe.jitter, generator) for _ in range(draws)]
     fig = Figure(figsize=(1.1 * n, 1.2 * (draws + 1)))
     axes = fig.subplots(draws + 1, n, squeeze=False)
     for r, batch in enumerate(rows):

@@ -8,6 +8,10 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
 
+TARGET = 99.4  # % test accuracy the course aims to hold over the last epochs
+HOLD_EPOCHS = 3  # ... in each of the last this many epochs (the course's target)
+STEADY_EPOCHS = 5  # the stricter window the seed sweep is judged on
+
 
 @dataclass(frozen=True)
 class Recipe:
@@ -36,6 +40,11 @@ class Recipe:
         """A copy with some fields changed (``None`` values are ignored)."""
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
+    def schedule(self) -> dict:
+        """The fields ``engine.make_scheduler`` takes, by name."""
+        return dict(scheduler=self.scheduler, lr=self.lr, epochs=self.epochs, step_size=self.step_size,
+                    gamma=self.gamma, milestones=self.milestones, pct_start=self.pct_start)
+
     def to_dict(self) -> dict:
         data = asdict(self)
         data["milestones"] = list(self.milestones)
@@ -55,21 +64,6 @@ RECIPES: dict[str, Recipe] = {
         Recipe("model_4", "model_4", rotation=5, jitter=0.0, lr=0.2, scheduler="onecycle"),
     )
 }
-
-
-def record_stem(recipe: Recipe) -> str:
-    """File name of a run's record: the recipe name, plus what differs from the named recipe.
-
-    ``model_4`` for the recipe as written, ``model_4-classic`` on the other pipeline, ``model_4-seed7``
-    for another seed, so a variant never overwrites the record the README and notebooks use.
-    """
-    base = RECIPES.get(recipe.name)
-    stem = recipe.name
-    if base is not None and recipe.pipeline != base.pipeline:
-        stem += f"-{recipe.pipeline}"
-    if base is not None and recipe.seed != base.seed:
-        stem += f"-seed{recipe.seed}"
-    return stem
 
 
 def get_recipe(name: str) -> Recipe:

@@ -1,11 +1,13 @@
 """Run records: ``results/<name>.json`` (metrics and provenance) and ``results/<name>.pt`` (weights).
 
-Both are written atomically. A smoke run is recorded in a scratch folder and an interrupted
-run under ``results/partial/``, so neither can replace a full record. Taught in every
-notebook's "Results" section.
+Both are written atomically. A smoke run is recorded in a scratch folder, an interrupted
+run under ``results/partial/`` and a validation (tuning) run under ``results/validation/``, so none
+of them can replace a full record. When the results folder is full, the run is saved in the scratch
+folder instead and the message says where. Taught in every notebook's "Results" section.
 """
 from __future__ import annotations
 
+import errno
 import io
 import json
 import math
@@ -15,13 +17,14 @@ from pathlib import Path
 import torch
 
 from .data import IDX_FILES
-from .engine import Run, fit, smoke_mode
+from .engine import Run
 from .models import count_parameters, get_model
-from .recipes import get_recipe, record_stem
+from .recipes import RECIPES, Recipe
 from .paths import atomic_write_bytes, default_results_dir, smoke_results_dir
 
 FORMAT = 1
-HISTORY_KEYS = ("epoch", "lr", "train_loss", "train_acc", "test_loss", "test_acc", "seconds")
+HISTORY_KEYS = ("epoch", "lr", "train_loss", "train_acc", "seconds")  # plus <split>_loss, <split>_acc
+SPLIT_PREFIX = {"test": "test", "validation": "val"}
 
 
 class RecordError(ValueError):
@@ -44,6 +47,7 @@ def run_record(run: Run) -> dict:
         "epochs": len(run.history),
         "complete": run.complete,
         "smoke": run.smoke,
+        "evaluated_on": run.evaluated_on,
         "device": run.device,
         "device_name": run.device_name,
         "started_at": run.started_at,
@@ -55,55 +59,59 @@ def run_record(run: Run) -> dict:
     }
 
 
+def record_stem(recipe: Recipe) -> str:
+    """File name of a run's record: the recipe name, plus what differs from the named recipe.
+
+    ``model_4`` for the recipe as written, ``model_4-classic`` on the other pipeline, ``model_4-seed7``
+    for another seed, so a variant never overwrites the record the README and notebooks use.
+    (Validation runs have a folder of their own, ``record_dir``.)
+    """
+    base = RECIPES.get(recipe.name)
+    stem = recipe.name
+    if base is not None and recipe.pipeline != base.pipeline:
+        stem += f"-{recipe.pipeline}"
+    if base is not None and recipe.seed != base.seed:
+        stem += f"-seed{recipe.seed}"
+    return stem
+
+
 def record_dir(run: Run, results_dir=None) -> Path:
-    """Where a run belongs: smoke runs in the scratch folder, unfinished runs in ``partial/``."""
+    """Where a run belongs: smoke runs in the scratch folder, validation runs in ``validation/``,
+    unfinished runs in ``partial/`` below that."""
     if run.smoke:
         return smoke_results_dir()
     base = Path(results_dir) if results_dir is not None else default_results_dir()
+    if run.evaluated_on == "validation":
+        base = base / "validation"
     return base if run.complete else base / "partial"
 
 
 def save_run(run: Run, results_dir=None, stem: str | None = None) -> Path:
-    """Write ``<stem>.json`` and ``<stem>.pt`` (stem: ``recipes.record_stem``); returns the JSON path."""
+    """Write ``<stem>.json`` and ``<stem>.pt`` (stem: ``record_stem``); returns the JSON path."""
     folder = record_dir(run, results_dir)
     stem = stem or record_stem(run.recipe)
     weights = io.BytesIO()
+    # The evaluated network as a plain state_dict: a bare get_model(...) loads it (no averaging wrapper).
     torch.save({k: v.detach().cpu() for k, v in run.model.state_dict().items()}, weights)
-    atomic_write_bytes(folder / f"{stem}.pt", weights.getvalue())
-    path = folder / f"{stem}.json"
-    atomic_write_bytes(path, (json.dumps(run_record(run), indent=1) + "\n").encode())
-    return path
+    files = {f"{stem}.pt": weights.getvalue(), f"{stem}.json": (json.dumps(run_record(run), indent=1) + "\n").encode()}
+    try:
+        _write_all(folder, files)
+    except OSError as exc:
+        if exc.errno not in (errno.ENOSPC, errno.EDQUOT, errno.EROFS, errno.EACCES):
+            raise
+        rescue = smoke_results_dir() / "rescued"
+        need = sum(map(len, files.values())) / 2**20
+        print(f"Could not write the record to {folder} ({exc.strerror}): it needs {need:.1f} MiB there.\n"
+              f"The run is kept in {rescue} instead; free some space and move both files into {folder}.")
+        _write_all(rescue, files)
+        folder = rescue
+    return folder / f"{stem}.json"
 
 
-def train_and_record(recipe, *, smoke: bool | None = None, results_dir=None, stem=None, **fit_args):
-    """``fit`` a recipe and record it; returns ``(run, json_path)`` (path None when no epoch finished).
-
-    ``smoke`` defaults to ``engine.smoke_mode()``: short runs under pytest and CI, full runs for a
-    student in JupyterLab. What the notebooks and ``python -m mnist_kit train`` call.
-    """
-    run = fit(recipe, smoke=smoke_mode() if smoke is None else smoke, **fit_args)
-    path = save_run(run, results_dir, stem) if run.history else None
-    if path is not None:
-        kind = "smoke" if run.smoke else ("full" if run.complete else "partial")
-        print(f"Recorded {kind} run: {path}")
-    return run, path
-
-
-def sweep(recipe, seeds, *, smoke: bool | None = None, results_dir=None, **fit_args) -> list[Path]:
-    """Train one recipe once per seed, recorded as ``results/sweep/<recipe>-seed<S>.json``."""
-    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
-    base = Path(results_dir) if results_dir is not None else default_results_dir()
-    paths = []
-    for seed in seeds:
-        stem = f"{record_stem(recipe)}-seed{seed}"
-        run, path = train_and_record(recipe, smoke=smoke, seed=seed, results_dir=base / "sweep",
-                                     stem=stem, **fit_args)
-        if path is not None:
-            paths.append(path)
-        if run.interrupted:
-            print(f"Sweep stopped at seed {seed}; the finished seeds are recorded.")
-            break
-    return paths
+def _write_all(folder: Path, files: dict[str, bytes]) -> None:
+    """Write each file atomically; the JSON (what readers look for) goes last."""
+    for name, payload in files.items():
+        atomic_write_bytes(folder / name, payload)
 
 
 def validate_record(record: dict, source: str = "record") -> dict:
@@ -119,11 +127,15 @@ def validate_record(record: dict, source: str = "record") -> dict:
         need(isinstance(record.get(key), kind), f"field {key!r} missing or not {getattr(kind, '__name__', kind)}")
     need(record["format"] == FORMAT, f"format {record['format']} is not {FORMAT}")
     need(len(record["history"]) == record["epochs"] > 0, "history length does not match epochs")
+    split = SPLIT_PREFIX.get(record.get("evaluated_on", "test"))
+    need(split is not None, f"evaluated_on is {record.get('evaluated_on')!r}, not one of {list(SPLIT_PREFIX)}")
+    keys = (*HISTORY_KEYS, f"{split}_loss", f"{split}_acc")
     for row in record["history"]:
-        need(isinstance(row, dict) and all(k in row for k in HISTORY_KEYS), f"history row lacks {HISTORY_KEYS}")
-        need(all(isinstance(row[k], (int, float)) and math.isfinite(row[k]) for k in HISTORY_KEYS),
+        need(isinstance(row, dict) and all(k in row for k in keys), f"history row lacks {keys}")
+        need(all(isinstance(row[k], (int, float)) and math.isfinite(row[k]) for k in keys),
              f"epoch {row.get('epoch')}: a value is not a finite number")
-        need(0 <= row["train_acc"] <= 100 and 0 <= row["test_acc"] <= 100, f"epoch {row['epoch']}: accuracy out of range")
+        need(0 <= row["train_acc"] <= 100 and 0 <= row[f"{split}_acc"] <= 100,
+             f"epoch {row['epoch']}: accuracy out of range")
     return record
 
 

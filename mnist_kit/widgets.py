@@ -15,9 +15,9 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from . import data as mnist_data
+from .fast_data import adjust_brightness_contrast, rotate_by
 from .engine import SCHEDULERS, make_scheduler, steps_per_batch
 from .models import receptive_field_table
-from .recipes import Recipe
 
 
 def _show_on(output: W.Output, fig: Figure) -> None:
@@ -48,8 +48,8 @@ def augmentation_figure(images: torch.Tensor, rotation: float = 0.0, brightness:
                         contrast: float = 1.0) -> Figure:
     """The same uint8 digits before (top) and after (bottom) a fixed rotation and brightness/contrast."""
     before = images.unsqueeze(1).float() / 255
-    after = mnist_data.adjust_brightness_contrast(before.clone(), brightness, contrast)
-    after = mnist_data.rotate_by(after, torch.full((len(images),), float(rotation)))
+    after = adjust_brightness_contrast(before.clone(), brightness, contrast)
+    after = rotate_by(after, torch.full((len(images),), float(rotation)))
     n = len(images)
     fig = Figure(figsize=(1.1 * n, 2.6))
     axes = fig.subplots(2, n, squeeze=False)
@@ -134,10 +134,9 @@ def lr_schedule(scheduler: str = "step", lr: float = 0.01, epochs: int = 15, ste
     StepLR and MultiStepLR change the rate between epochs, OneCycleLR after every batch; with
     ``steps_per_epoch=1`` the list holds one rate per epoch.
     """
-    recipe = Recipe("preview", "model_4", rotation=0, jitter=0, lr=lr, scheduler=scheduler, gamma=gamma,
-                    step_size=step_size, milestones=tuple(milestones), epochs=epochs)
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
-    sched = make_scheduler(recipe, optimizer, steps_per_epoch)
+    sched = make_scheduler(optimizer, scheduler, lr=lr, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                           step_size=step_size, gamma=gamma, milestones=milestones)
     per_batch = steps_per_batch(scheduler)
     rates = []
     for _ in range(epochs):

@@ -61,7 +61,6 @@ def lab(tmp_path):
     port, token = _free_port(), "mnist-kit-test"
     env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), MNIST_KIT_SMOKE="1",
                MNIST_KIT_SMOKE_DIR=str(tmp_path / "smoke"))
-    env.pop("MNIST_KIT_FULL", None)
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:

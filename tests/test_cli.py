@@ -1,3 +1,4 @@
+import json
 import os
 import subprocess
 import sys
@@ -6,7 +7,7 @@ import pytest
 import torch
 
 from mnist_kit.__main__ import main
-from mnist_kit.paths import DATA_ENV, RESULTS_ENV, SMOKE_ENV
+from mnist_kit.paths import DATA_ENV, RESULTS_ENV, SMOKE_DIR_ENV
 
 
 @pytest.mark.parametrize("argv, expected", [
@@ -31,13 +32,25 @@ def test_cuda_asked_for_on_a_cpu_machine(monkeypatch, capsys):
 
 def test_smoke_train_from_the_command_line(mnist_root, tmp_path):
     env = dict(os.environ, **{DATA_ENV: str(mnist_root), RESULTS_ENV: str(tmp_path / "results"),
-                              SMOKE_ENV: str(tmp_path / "smoke")})
+                              SMOKE_DIR_ENV: str(tmp_path / "smoke")})
     done = subprocess.run([sys.executable, "-m", "mnist_kit", "train", "model_1", "--smoke", "--device", "cpu"],
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "Test set: Average loss:" in done.stdout and "Recorded smoke run" in done.stdout
     assert (tmp_path / "smoke" / "model_1.json").is_file()
     assert not (tmp_path / "results").exists()
+
+
+def test_validation_run_from_the_command_line(mnist_root, tmp_path, capsys, monkeypatch):
+    from mnist_kit.__main__ import main
+
+    monkeypatch.setenv(SMOKE_DIR_ENV, str(tmp_path / "smoke"))
+    assert main(["train", "model_4", "--val", "--epochs", "1", "--device", "cpu", "--data-root", str(mnist_root),
+                 "--results-dir", str(tmp_path / "results"), "--smoke"]) == 0
+    out = capsys.readouterr().out
+    assert "Validation set: Average loss:" in out and "Test set" not in out
+    record = json.loads((tmp_path / "smoke" / "model_4.json").read_text())
+    assert record["evaluated_on"] == "validation" and "val_acc" in record["history"][0]
 
 
 def test_data_command_reports_a_missing_source(tmp_path, monkeypatch, capsys):

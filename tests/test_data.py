@@ -1,10 +1,11 @@
+import os
 import pickle
 import shutil
 
 import pytest
 import torch
 
-from mnist_kit import data
+from mnist_kit import data, loaders
 from mnist_kit.data import DataError, IDX_FILES, check_files, prepare_mnist, raw_dir, verify_mnist
 
 
@@ -27,7 +28,7 @@ def test_corrupt_file_is_named_and_never_loaded(copy_root):
     target.write_bytes(bytes(payload))
     assert check_files(copy_root)["t10k-labels-idx1-ubyte"].startswith("corrupt: MD5")
     with pytest.raises(DataError, match="t10k-labels-idx1-ubyte: corrupt") as err:
-        data.mnist_datasets(copy_root, prepare=False)
+        loaders.mnist_datasets(copy_root, prepare=False)
     assert "python -m mnist_kit data" in str(err.value)
 
 
@@ -98,24 +99,24 @@ def test_nothing_works_gives_one_clear_message(tmp_path, monkeypatch):
     assert f"python -m mnist_kit data --data-root {tmp_path}" in message
 
 
-def test_classic_transforms_normalise():
-    from PIL import Image
-
-    image = Image.new("L", (28, 28), color=0)
-    tensor = data.classic_transforms(rotation=5, jitter=0.1)(image)
-    assert tensor.shape == (1, 28, 28)
-    assert torch.allclose(tensor, torch.full_like(tensor, -data.MEAN / data.STD))
-
-
-def test_classic_loaders_on_a_subset(mnist_root):
-    train, test = data.classic_loaders(rotation=5, jitter=0.1, data_root=mnist_root, train_subset=300,
-                                       test_subset=200)
-    assert len(train.dataset) == 300 and len(test.dataset) == 200
-    images, labels = next(iter(train))
-    assert images.shape == (128, 1, 28, 28) and labels.dtype == torch.int64
-    assert abs(images.mean().item()) < 0.5  # normalised around zero
+def test_each_file_is_hashed_once_until_it_changes(copy_root, monkeypatch):
+    hashed = []
+    real = data._file_digest
+    monkeypatch.setattr(data, "_file_digest", lambda path, *a: (hashed.append(path.name), real(path, *a))[1])
+    for _ in range(3):
+        assert check_files(copy_root) == {name: "ok" for name in IDX_FILES}
+    assert sorted(hashed) == sorted(IDX_FILES)  # three checks, one hash per file
+    labels = raw_dir(copy_root) / "t10k-labels-idx1-ubyte"
+    payload = bytearray(labels.read_bytes())
+    payload[-1] ^= 0xFF  # same size, new content and modification time
+    labels.write_bytes(bytes(payload))
+    os.utime(labels, ns=(labels.stat().st_atime_ns, labels.stat().st_mtime_ns + 1_000_000))
+    assert check_files(copy_root)["t10k-labels-idx1-ubyte"].startswith("corrupt: MD5")
 
 
-def test_subset_must_be_positive(mnist_root):
-    with pytest.raises(ValueError, match="positive"):
-        data.classic_loaders(data_root=mnist_root, train_subset=0)
+def test_loading_the_test_split_checks_only_its_files(copy_root, monkeypatch):
+    (raw_dir(copy_root) / "train-images-idx3-ubyte").unlink()
+    images, labels = data.load_idx_tensors(copy_root, train=False)
+    assert images.shape == (10_000, 28, 28) and labels.shape == (10_000,)
+    with pytest.raises(DataError, match="train-images-idx3-ubyte: missing"):
+        data.load_idx_tensors(copy_root, train=True)

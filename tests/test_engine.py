@@ -49,7 +49,7 @@ def test_unknown_scheduler_is_refused():
     model = get_model("model_4")
     optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(ValueError, match="step, multistep, onecycle"):
-        engine.make_scheduler(get_recipe("model_4").with_overrides(scheduler="cosine"), optimizer, 10)
+        engine.make_scheduler(optimizer, "cosine", lr=0.1, epochs=15, steps_per_epoch=10)
 
 
 def test_nan_loss_stops_with_a_clear_error():
@@ -99,3 +99,54 @@ def test_recipes_follow_the_original_design():
 def test_zero_epochs_is_refused(mnist_root):
     with pytest.raises(ValueError, match="at least 1"):
         fit("model_4", epochs=0, device="cpu", data_root=mnist_root)
+
+
+def test_ema_decay_is_set_by_a_horizon_in_epochs():
+    # ~1 epoch of steps: 469 steps on 60,000 images, 391 on the 50,000 of a validation run
+    assert engine.ema_decay(1.0, 469) == pytest.approx(1 - 1 / 469)
+    assert engine.ema_decay(1.0, 391) == pytest.approx(1 - 1 / 391)
+    assert engine.ema_decay(2.0, 469) == pytest.approx(1 - 1 / 938)
+    with pytest.raises(ValueError, match="horizon"):
+        engine.ema_decay(0, 469)
+
+
+def test_averaged_model_follows_the_weights_and_batchnorm_statistics():
+    model = get_model("model_4")
+    averaged = engine.make_averaged(model, 1.0, 4)  # decay 0.75
+    averaged.update_parameters(model)  # the first update copies
+    before = {k: v.clone() for k, v in averaged.module.state_dict().items()}
+    with torch.no_grad():
+        for p in model.parameters():
+            p.add_(1.0)
+    model.train()
+    model(torch.randn(8, 1, 28, 28))  # moves BatchNorm's running statistics
+    averaged.update_parameters(model)
+    for key, value in averaged.module.state_dict().items():
+        if value.is_floating_point():
+            expected = 0.75 * before[key] + 0.25 * model.state_dict()[key]
+            assert torch.allclose(value, expected, atol=1e-6), key
+    assert "running_mean" in " ".join(averaged.module.state_dict())  # buffers are averaged too
+
+
+def test_fit_with_a_weight_average_evaluates_the_average(mnist_root):
+    recipe = get_recipe("model_4").with_overrides(ema_epochs=1.0)
+    run = fit(recipe, smoke=True, epochs=2, device="cpu", data_root=mnist_root, progress=False)
+    assert run.raw_model is not None and run.model is not run.raw_model
+    assert type(run.model) is type(run.raw_model)  # the plain network, not the AveragedModel wrapper
+    last = run.history[-1]
+    assert {"test_acc", "raw_test_acc", "test_loss", "raw_test_loss"} <= set(last)
+    assert last["test_acc"] != last["raw_test_acc"]  # two different networks were evaluated
+
+
+def test_validation_run_never_reads_the_test_set(mnist_root, monkeypatch, capsys):
+    from mnist_kit import fast_data
+
+    def no_test_set(*args, **kwargs):
+        raise AssertionError("a validation run loaded the test set")
+
+    monkeypatch.setattr(fast_data, "fast_test_loader", no_test_set)
+    run = fit("model_4", smoke=True, epochs=1, device="cpu", data_root=mnist_root, progress=False,
+              validation=True)
+    assert run.evaluated_on == "validation"
+    assert "val_acc" in run.history[0] and "test_acc" not in run.history[0]
+    assert "Validation set: Average loss:" in capsys.readouterr().out

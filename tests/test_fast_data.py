@@ -4,8 +4,10 @@ import torch
 import torchvision.transforms.functional as TF
 from torchvision import datasets
 
-from mnist_kit import data
-from mnist_kit.data import TensorLoader, classic_transforms, draw_angles, load_idx_tensors, rotate_by
+from mnist_kit import fast_data
+from mnist_kit.data import VALIDATION_START, load_idx_tensors
+from mnist_kit.fast_data import TensorLoader, draw_angles, rotate_by
+from mnist_kit.loaders import classic_transforms
 
 N = 4000  # images per comparison: enough that sampling noise stays well inside the tolerances
 # Tolerances in normalised units (one unit = one std of MNIST pixels). Two classic draws with
@@ -92,8 +94,18 @@ def test_same_seed_same_batches_and_fresh_shuffle_each_epoch(train_tensors):
 
 
 def test_fast_loaders_cover_the_split(mnist_root):
-    train, test = data.fast_loaders(rotation=5, jitter=0.1, data_root=mnist_root)
+    train, test = fast_data.fast_loaders(rotation=5, jitter=0.1, data_root=mnist_root)
     assert len(train) == 469 and len(train.dataset) == 60000
     assert len(test) == 10 and len(test.dataset) == 10000
     seen = torch.cat([labels for _, labels in test])
     assert torch.equal(seen, load_idx_tensors(mnist_root, train=False)[1])
+
+
+def test_fast_validation_split_matches_the_classic_one(mnist_root):
+    train, held_out = fast_data.fast_loaders(data_root=mnist_root, validation=True)
+    assert len(train.dataset) == VALIDATION_START and len(held_out.dataset) == 10_000
+    images, labels = load_idx_tensors(mnist_root, train=True)
+    assert torch.equal(held_out.labels, labels[VALIDATION_START:])
+    assert torch.equal(train.labels, labels[:VALIDATION_START])
+    # no image is in both
+    assert not set(map(bytes, held_out.images[:50].numpy())) & set(map(bytes, train.images.numpy()))

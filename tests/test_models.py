@@ -14,12 +14,6 @@ def test_layers_match_the_original_table(name):
     assert layer_shapes(model) == rows
 
 
-def test_parameter_budget_of_each_iteration():
-    counts = {name: count_parameters(get_model(name)) for name in MODELS}
-    assert counts == {"model_1": 8246, "model_2": 7934, "model_3": 7934, "model_4": 7774}
-    assert counts["model_4"] < 8000
-
-
 @pytest.mark.parametrize("name", list(MODELS))
 def test_summary_text_lists_every_seed_row(name):
     total, rows = SEED_TABLES[name]

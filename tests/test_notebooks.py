@@ -1,6 +1,6 @@
 """The committed notebooks read as lab reports of real full runs (nbval executes them separately)."""
 import json
-import shutil
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mnist_kit.engine import smoke_mode
+from mnist_kit.runs import SMOKE_ENV, smoke_mode
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
@@ -48,28 +48,44 @@ def test_notebook_outputs_agree_with_the_committed_record(path):
     assert f"({last['test_acc']:.2f}%)" in text.split("EPOCH: 15")[-1]
 
 
-@pytest.mark.parametrize("env, expected", [
-    ({"MNIST_KIT_SMOKE": "1"}, True), ({"CI": "true"}, True), ({}, False),
-    ({"CI": "true", "MNIST_KIT_FULL": "1"}, False),
-])
-def test_smoke_mode_switches(monkeypatch, env, expected):
-    for key in ("MNIST_KIT_SMOKE", "MNIST_KIT_FULL", "CI", "PYTEST_CURRENT_TEST"):
-        monkeypatch.delenv(key, raising=False)
-    for key, value in env.items():
-        monkeypatch.setenv(key, value)
+@pytest.mark.parametrize("value, expected", [("1", True), ("0", False), (None, False)])
+def test_one_switch_decides_smoke_runs(monkeypatch, value, expected):
+    monkeypatch.setenv("CI", "true")  # CI alone decides nothing: .ci/run sets the switch itself
+    if value is None:
+        monkeypatch.delenv(SMOKE_ENV, raising=False)
+    else:
+        monkeypatch.setenv(SMOKE_ENV, value)
     assert smoke_mode() is expected
 
 
-def test_run_notebooks_tool_executes_and_tidies(tmp_path, mnist_root):
-    copy = tmp_path / "01_model_1.ipynb"
-    shutil.copy(NOTEBOOKS[0], copy)
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "run_notebooks.py"), str(copy)],
-                          capture_output=True, text=True, timeout=600)
+def test_a_bad_switch_value_is_refused(monkeypatch):
+    monkeypatch.setenv(SMOKE_ENV, "yes")
+    with pytest.raises(ValueError, match="MNIST_KIT_SMOKE must be 1"):
+        smoke_mode()
+
+
+def test_pytest_and_ci_set_the_switch():
+    assert os.environ.get(SMOKE_ENV) == "1"  # the root conftest.py set it for this run
+    assert "export MNIST_KIT_SMOKE=1" in (ROOT / ".ci" / "run").read_text()
+
+
+def test_run_notebooks_tool_executes_and_tidies(tmp_path):
+    code = ("import time\nfrom tqdm import tqdm\nfrom mnist_kit.runs import smoke_mode\n"
+            "print('smoke' if smoke_mode() else 'full')\n"
+            "for _ in tqdm(range(3), file=__import__('sys').stdout, mininterval=0): time.sleep(0.01)")
+    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)],
+                                        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
+                                                                 "language": "python"}})
+    path = tmp_path / "tiny.ipynb"
+    nbformat.write(notebook, path)
+    done = subprocess.run([sys.executable, str(ROOT / "tools" / "run_notebooks.py"), str(path)],
+                          capture_output=True, text=True, timeout=300)
     assert done.returncode == 0, done.stderr[-2000:]
-    nb = nbformat.read(copy, as_version=4)
+    nb = nbformat.read(path, as_version=4)
     text = "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
-    assert "SMOKE RUN" in text  # pytest's conftest set MNIST_KIT_SMOKE for the kernel
-    assert "\r" not in text  # progress-bar redraws collapsed
+    assert text.startswith("smoke")  # the kernel inherited the switch
+    assert "\r" not in text and "3/3" in text  # progress-bar redraws collapsed to the last one
+    assert nb.cells[0].execution_count == 1
 
 
 def test_failed_notebook_is_left_untouched(tmp_path):

@@ -17,7 +17,7 @@ def full_run(smoke_run):
 
 @pytest.fixture(autouse=True)
 def scratch_smoke_dir(tmp_path, monkeypatch):
-    monkeypatch.setenv(paths.SMOKE_ENV, str(tmp_path / "smoke"))
+    monkeypatch.setenv(paths.SMOKE_DIR_ENV, str(tmp_path / "smoke"))
 
 
 def test_record_round_trip(full_run, tmp_path):
@@ -88,3 +88,47 @@ def test_unreadable_and_missing_records(tmp_path):
         load_record(bad)
     with pytest.raises(RecordError, match="python -m mnist_kit train model_2"):
         load_record(tmp_path / "model_2.json")
+
+
+def test_validation_runs_have_a_folder_of_their_own(full_run, tmp_path):
+    rows = [{k.replace("test_", "val_"): v for k, v in row.items()} for row in full_run.history]
+    val_run = dataclasses.replace(full_run, evaluated_on="validation", history=rows)
+    path = save_run(val_run, tmp_path / "results")
+    assert path == tmp_path / "results" / "validation" / "model_4.json"
+    record = load_record(path)
+    assert record["evaluated_on"] == "validation" and "val_acc" in record["history"][0]
+
+
+def test_saved_average_loads_into_a_bare_model(mnist_root, tmp_path):
+    from mnist_kit.engine import fit
+    from mnist_kit.models import get_model
+    from mnist_kit.recipes import get_recipe
+
+    run = fit(get_recipe("model_4").with_overrides(ema_epochs=1.0, epochs=1), smoke=True, device="cpu",
+              data_root=mnist_root, progress=False)
+    path = save_run(dataclasses.replace(run, smoke=False), tmp_path / "results")
+    state = torch.load(path.with_suffix(".pt"), weights_only=True)
+    assert not any(k.startswith("module.") or k == "n_averaged" for k in state)
+    get_model("model_4").load_state_dict(state)  # strict: every key matches the plain network
+    probe = torch.randn(2, 1, 28, 28)
+    assert torch.equal(load_trained_model(path)(probe), run.model.eval()(probe))
+
+
+def test_full_disk_keeps_the_run_and_says_where(full_run, tmp_path, monkeypatch, capsys):
+    import errno
+
+    results = tmp_path / "results"
+    real_write = paths.atomic_write_bytes
+
+    def full_disk(path, payload):
+        if results in path.parents:
+            raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        real_write(path, payload)
+
+    monkeypatch.setattr(records, "atomic_write_bytes", full_disk)
+    path = save_run(full_run, results)
+    assert path == tmp_path / "smoke" / "rescued" / "model_4.json"
+    assert load_record(path)["complete"] and path.with_suffix(".pt").is_file()
+    said = capsys.readouterr().out
+    assert str(results) in said and "MiB" in said and str(path.parent) in said
+    assert not results.exists() or not list(results.rglob("*.json"))

@@ -1,6 +1,6 @@
 """Execute notebooks in place, as the committed lab reports are made (``make reproduce``).
 
-    MNIST_KIT_FULL=1 python tools/run_notebooks.py notebooks/0*.ipynb
+    MNIST_KIT_SMOKE=0 python tools/run_notebooks.py notebooks/0*.ipynb
 
 Each notebook runs top to bottom in a fresh ``python3`` kernel started in its own folder. Progress-bar
 redraws are collapsed to what a terminal would finally show, and the file is replaced atomically

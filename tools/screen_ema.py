@@ -43,7 +43,7 @@ def screen(seed: int, horizons: list[float], recipe_name: str = "model_4") -> di
     train_loader, val_loader = engine.make_loaders(recipe, device, validation=True)
     model = get_model(recipe.model, dropout=recipe.dropout).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
-    scheduler = engine.make_scheduler(recipe, optimizer, len(train_loader))
+    scheduler = engine.make_scheduler(optimizer, **recipe.schedule(), steps_per_epoch=len(train_loader))
     per_batch = engine.steps_per_batch(recipe.scheduler)
     averages = Averages(model, horizons, len(train_loader))
     history = []

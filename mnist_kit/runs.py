@@ -1,0 +1,57 @@
+"""Training runs that leave a record: ``train_and_record`` (one run) and ``sweep`` (one run per seed).
+
+How long a run is depends on one switch, ``MNIST_KIT_SMOKE``: ``1`` makes every run a smoke run (one
+epoch on a small real subset, recorded in a scratch folder); unset or ``0``, runs are full length.
+The root ``conftest.py`` (every pytest run, the notebooks' kernels included) and ``.ci/run`` set it
+to ``1``. What the notebooks and ``python -m mnist_kit train`` / ``sweep`` call.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from .engine import fit
+from .paths import default_results_dir
+from .recipes import get_recipe
+from .records import record_stem, save_run
+
+SMOKE_ENV = "MNIST_KIT_SMOKE"
+
+
+def smoke_mode() -> bool:
+    """True when ``MNIST_KIT_SMOKE=1``: runs are smoke runs (1 epoch on a small real subset)."""
+    value = os.environ.get(SMOKE_ENV, "0").strip()
+    if value not in ("0", "1", ""):
+        raise ValueError(f"{SMOKE_ENV} must be 1 (smoke runs) or 0 (full runs), got {value!r}")
+    return value == "1"
+
+
+def train_and_record(recipe, *, smoke: bool | None = None, results_dir=None, stem=None, **fit_args):
+    """``fit`` a recipe and record it; returns ``(run, json_path)`` (path None when no epoch finished).
+
+    ``smoke`` defaults to ``smoke_mode()``: short runs under pytest and CI, full runs for a student in
+    JupyterLab. ``validation=True`` (passed on to ``fit``) is recorded under ``results/validation/``.
+    """
+    run = fit(recipe, smoke=smoke_mode() if smoke is None else smoke, **fit_args)
+    path = save_run(run, results_dir, stem) if run.history else None
+    if path is not None:
+        kind = "smoke" if run.smoke else ("full" if run.complete else "partial")
+        print(f"Recorded {kind} run: {path.name} in {path.parent.name}/")
+    return run, path
+
+
+def sweep(recipe, seeds, *, smoke: bool | None = None, results_dir=None, **fit_args) -> list[Path]:
+    """Train one recipe once per seed, recorded as ``results/sweep/<recipe>-seed<S>.json``."""
+    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    base = Path(results_dir) if results_dir is not None else default_results_dir()
+    paths = []
+    for seed in seeds:
+        stem = f"{record_stem(recipe)}-seed{seed}"
+        run, path = train_and_record(recipe, smoke=smoke, seed=seed, results_dir=base / "sweep",
+                                     stem=stem, **fit_args)
+        if path is not None:
+            paths.append(path)
+        if run.interrupted:
+            print(f"Sweep stopped at seed {seed}; the finished seeds are recorded.")
+            break
+    return paths
