@@ -1,6 +1,5 @@
 """The committed notebooks read as lab reports of real full runs (nbval executes them separately)."""
 import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -8,7 +7,6 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mnist_kit.runs import SMOKE_ENV, smoke_mode
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
@@ -46,27 +44,6 @@ def test_notebook_outputs_agree_with_the_committed_record(path):
     text = "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
     last = record["history"][-1]
     assert f"({last['test_acc']:.2f}%)" in text.split("EPOCH: 15")[-1]
-
-
-@pytest.mark.parametrize("value, expected", [("1", True), ("0", False), (None, False)])
-def test_one_switch_decides_smoke_runs(monkeypatch, value, expected):
-    monkeypatch.setenv("CI", "true")  # CI alone decides nothing: .ci/run sets the switch itself
-    if value is None:
-        monkeypatch.delenv(SMOKE_ENV, raising=False)
-    else:
-        monkeypatch.setenv(SMOKE_ENV, value)
-    assert smoke_mode() is expected
-
-
-def test_a_bad_switch_value_is_refused(monkeypatch):
-    monkeypatch.setenv(SMOKE_ENV, "yes")
-    with pytest.raises(ValueError, match="MNIST_KIT_SMOKE must be 1"):
-        smoke_mode()
-
-
-def test_pytest_and_ci_set_the_switch():
-    assert os.environ.get(SMOKE_ENV) == "1"  # the root conftest.py set it for this run
-    assert "export MNIST_KIT_SMOKE=1" in (ROOT / ".ci" / "run").read_text()
 
 
 def test_run_notebooks_tool_executes_and_tidies(tmp_path):
