@@ -47,10 +47,13 @@ def plot_history(record: dict) -> Figure:
     loss_ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
     loss_ax.plot(epochs, [r["test_loss"] for r in history], "s-", label="test")
     loss_ax.set(title="Loss (negative log-likelihood)", xlabel="epoch", ylabel="loss")
+    averaged = "raw_test_acc" in history[0]  # the test curve is the weight average's; show the raw weights too
     acc_ax.plot(epochs, [r["train_acc"] for r in history], "o-", label="train")
-    acc_ax.plot(epochs, [r["test_acc"] for r in history], "s-", label="test")
+    acc_ax.plot(epochs, [r["test_acc"] for r in history], "s-", label="test (weight average)" if averaged else "test")
+    if averaged:
+        acc_ax.plot(epochs, [r["raw_test_acc"] for r in history], "^:", color="grey", label="test (raw weights)")
     acc_ax.axhline(TARGET, color="crimson", linestyle="--", linewidth=1, label=f"target {TARGET} %")
-    low = min(min(r["train_acc"], r["test_acc"]) for r in history[1:] or history)
+    low = min(min(r["train_acc"], r["test_acc"], r.get("raw_test_acc", 100)) for r in history[2:] or history)
     acc_ax.set_ylim(max(0, min(low, TARGET) - 0.3), 100)
     acc_ax.set(title="Accuracy", xlabel="epoch", ylabel="accuracy (%)")
     for ax in (loss_ax, acc_ax):
@@ -114,5 +117,27 @@ def plot_confusion(predictions) -> Figure:
     bar_ax.set_ylim(max(0, accuracy.min().item() - 1), 100.4)
     bar_ax.set(xticks=range(10), xlabel="true digit", ylabel="accuracy (%)", title="Per-class accuracy")
     bar_ax.legend(loc="lower right")
+    fig.tight_layout()
+    return fig
+
+
+def plot_sweep(records: list[dict]) -> Figure:
+    """One seed a column: the lowest test accuracy of its last epochs (3 and 5) and its final one, against 99.4 %."""
+    from .recipes import HOLD_EPOCHS, STEADY_EPOCHS
+
+    seeds = [str(r["seed"]) for r in records]
+    accs = [[row["test_acc"] for row in r["history"]] for r in records]
+    fig = Figure(figsize=(8, 3.6))
+    ax = fig.subplots()
+    x = range(len(records))
+    ax.plot(x, [a[-1] for a in accs], "o", color="steelblue", label="final epoch")
+    ax.plot(x, [min(a[-HOLD_EPOCHS:]) for a in accs], "_", markersize=16, mew=2, color="darkorange",
+            label=f"lowest of last {HOLD_EPOCHS}")
+    ax.plot(x, [min(a[-STEADY_EPOCHS:]) for a in accs], "v", color="dimgrey", label=f"lowest of last {STEADY_EPOCHS}")
+    ax.axhline(TARGET, color="crimson", linestyle="--", linewidth=1, label=f"target {TARGET} %")
+    ax.set(xticks=list(x), xticklabels=seeds, xlabel="seed", ylabel="test accuracy (%)",
+           title=f"{records[0]['recipe']}: {len(records)} seeds, the same recipe")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig

@@ -36,12 +36,21 @@ def epoch_ranges(epochs: list[int]) -> str:
     return ", ".join(parts) or "none"
 
 
+def longest_streak(epochs: list[int]) -> int:
+    """The longest run of consecutive epochs in a sorted list: [2, 4, 5, 6] -> 3."""
+    best = current = 0
+    for i, e in enumerate(epochs):
+        current = current + 1 if i and e == epochs[i - 1] + 1 else 1
+        best = max(best, current)
+    return best
+
+
 def summarize(record: dict) -> dict:
     """The headline numbers of one run record (a dict from ``records.run_record`` or a JSON file)."""
     history = record["history"]
     test_acc = [row["test_acc"] for row in history]
     at_target = [row["epoch"] for row in history if row["test_acc"] >= TARGET]
-    last = test_acc[-HOLD_EPOCHS:]
+    last, steady = test_acc[-HOLD_EPOCHS:], test_acc[-STEADY_EPOCHS:]
     return {
         "recipe": record["recipe"],
         "parameters": record["parameters"],
@@ -53,6 +62,9 @@ def summarize(record: dict) -> dict:
         "epochs_at_target": at_target,
         "min_last": min(last),
         "holds_target": len(last) == HOLD_EPOCHS and min(last) >= TARGET,
+        "min_steady": min(steady),
+        "holds_steady": len(steady) == STEADY_EPOCHS and min(steady) >= TARGET,
+        "longest_streak": longest_streak(at_target),
         "seconds_per_epoch": statistics.median(row["seconds"] for row in history),
         "device_name": record["device_name"],
         "pipeline": record["config"]["pipeline"],
@@ -95,28 +107,65 @@ def results_table(results_dir: Path) -> str:
     return "\n".join(rows) if len(rows) > 2 else "_No full runs recorded yet: `make reproduce`._"
 
 
-def sweep_table(sweep_dir: Path) -> str:
-    # Seeds are pooled only when everything but the seed is the same recipe: a sweep of an older version of
-    # a recipe must not be averaged with the current one.
+def recipe_label(record: dict) -> str:
+    """How a sweep group is named: the recipe and the settings that tell its versions apart."""
+    config = record["config"]
+    ema = config.get("ema_epochs", 0)
+    return (f"{record['recipe']} ({config['pipeline']}, {config['scheduler']}, lr {config['lr']:g}"
+            + (f", weight average ~{ema:g} epoch" if ema else "") + ")")
+
+
+def sweep_groups(sweep_dir: Path) -> dict[str, list[dict]]:
+    """Sweep records grouped by recipe label; seeds are pooled only when everything but the seed is the same,
+    so a sweep of an older version of a recipe is never averaged with the current one."""
     groups: dict[str, list[dict]] = {}
-    labels: dict[str, str] = {}
+    configs: dict[str, str] = {}
     for _stem, record in _load_all(sweep_dir):
-        config = {k: v for k, v in record["config"].items() if k != "seed"}
-        key = json.dumps([record["recipe"], config], sort_keys=True)
-        labels[key] = f"{record['recipe']} ({config['pipeline']}, {config['scheduler']}, lr {config['lr']:g})"
-        groups.setdefault(key, []).append(record)
-    rows = ["| recipe | seeds | final test accuracy (mean ± std) | lowest of last 3 epochs, all seeds | seeds holding ≥ 99.4 % in last 3 | device |",
-            "| --- | --- | ---: | ---: | --- | --- |"]
-    for key, records in sorted(groups.items(), key=lambda item: labels[item[0]]):
+        config = json.dumps({k: v for k, v in record["config"].items() if k != "seed"}, sort_keys=True)
+        label = recipe_label(record)
+        if configs.setdefault(label, config) != config:
+            label += f" [{len(configs)}]"  # same label, different settings: keep them apart
+            configs[label] = config
+        groups.setdefault(label, []).append(record)
+    for records in groups.values():
         records.sort(key=lambda r: r["seed"])
-        devices = sorted({r["device_name"] for r in records})
-        finals = [r["history"][-1]["test_acc"] for r in records]
-        summaries = [summarize(r) for r in records]
-        std = statistics.stdev(finals) if len(finals) > 1 else 0.0
-        rows.append(f"| {labels[key]} | {', '.join(str(r['seed']) for r in records)} | "
-                    f"{statistics.mean(finals):.2f} ± {std:.2f} % | {min(s['min_last'] for s in summaries):.2f} % | "
-                    f"{sum(s['holds_target'] for s in summaries)} of {len(records)} | {'; '.join(devices)} |")
-    return "\n".join(rows) if len(rows) > 2 else "_No sweep recorded yet: `python -m mnist_kit sweep model_4 --seeds 1 2 3`._"
+    return dict(sorted(groups.items()))
+
+
+def current_sweep(sweep_dir: Path, recipe) -> list[dict]:
+    """The sweep records of ``recipe`` exactly as it is now (any seed), oldest seed first."""
+    config = {k: v for k, v in recipe.to_dict().items() if k != "seed"}
+    return [r for records in sweep_groups(sweep_dir).values() for r in records
+            if r["recipe"] == recipe.name and {k: v for k, v in r["config"].items() if k != "seed"} == config]
+
+
+def sweep_summary(records: list[dict]) -> dict:
+    """Seeds, final accuracy (mean, std) and how many seeds hold the target over the last 3 and last 5 epochs."""
+    summaries = [summarize(r) for r in records]
+    finals = [s["last_test"] for s in summaries]
+    streaks = [s["longest_streak"] for s in summaries]
+    return {"seeds": [r["seed"] for r in records], "final_mean": statistics.mean(finals),
+            "final_std": statistics.stdev(finals) if len(finals) > 1 else 0.0,
+            "final_min": min(finals), "final_max": max(finals),
+            "min_last": min(s["min_last"] for s in summaries), "hold_last": sum(s["holds_target"] for s in summaries),
+            "min_steady": min(s["min_steady"] for s in summaries),
+            "hold_steady": sum(s["holds_steady"] for s in summaries),
+            "streak_min": min(streaks), "streak_max": max(streaks), "n": len(records),
+            "devices": sorted({r["device_name"] for r in records})}
+
+
+def sweep_table(sweep_dir: Path) -> str:
+    rows = [f"| recipe | seeds | final test accuracy (mean ± std) | lowest of last {HOLD_EPOCHS} epochs, all seeds | "
+            f"seeds holding ≥ {TARGET} % in last {HOLD_EPOCHS} | lowest of last {STEADY_EPOCHS} | "
+            f"seeds holding ≥ {TARGET} % in last {STEADY_EPOCHS} | longest streak ≥ {TARGET} % (epochs, fewest–most) "
+            "| device |",
+            "| --- | --- | ---: | ---: | --- | ---: | --- | --- | --- |"]
+    for label, records in sweep_groups(sweep_dir).items():
+        s = sweep_summary(records)
+        rows.append(f"| {label} | {', '.join(map(str, s['seeds']))} | {s['final_mean']:.2f} ± {s['final_std']:.2f} % | "
+                    f"{s['min_last']:.2f} % | {s['hold_last']} of {s['n']} | {s['min_steady']:.2f} % | "
+                    f"{s['hold_steady']} of {s['n']} | {s['streak_min']}–{s['streak_max']} | {'; '.join(s['devices'])} |")
+    return "\n".join(rows) if len(rows) > 2 else "_No sweep recorded yet: `make sweep`._"
 
 
 def performance_table(bench_dir: Path) -> str:

@@ -30,6 +30,27 @@ def test_history_plot_has_both_curves_and_the_target_line():
     assert acc_ax.get_lines()[2].get_ydata()[0] == pytest.approx(99.4)
 
 
+def test_history_plot_shows_the_raw_weights_beside_the_average():
+    record = fake_record([98.0, 99.3, 99.45])
+    for row, raw in zip(record["history"], [97.0, 99.1, 99.38]):
+        row["raw_test_acc"] = raw
+    acc_ax = plots.plot_history(record).get_axes()[1]
+    lines = {line.get_label(): list(line.get_ydata()) for line in acc_ax.get_lines()}
+    assert lines["test (weight average)"] == [98.0, 99.3, 99.45]
+    assert lines["test (raw weights)"] == [97.0, 99.1, 99.38]
+
+
+def test_sweep_plot_marks_each_seed_against_the_target():
+    records = [fake_record([99.0, 99.2, 99.41, 99.45, 99.43, 99.5], seed=s) for s in (11, 12)]
+    records[1]["history"][-2]["test_acc"] = 99.38
+    ax = plots.plot_sweep(records).get_axes()[0]
+    lines = {line.get_label(): list(line.get_ydata()) for line in ax.get_lines()}
+    assert lines["final epoch"] == [99.5, 99.5]
+    assert lines["lowest of last 3"] == [99.43, 99.38]
+    assert lines["lowest of last 5"] == [99.2, 99.2]
+    assert [t.get_text() for t in ax.get_xticklabels()] == ["11", "12"]
+
+
 def test_misclassified_grid_shows_the_surest_mistakes_first():
     images = torch.zeros(6, 1, 28, 28)
     labels = torch.tensor([0, 1, 2, 3, 4, 5])

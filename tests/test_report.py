@@ -8,7 +8,7 @@ from mnist_kit.__main__ import main
 from mnist_kit.records import RecordError, save_run
 from mnist_kit.recipes import get_recipe
 
-MODEL_4_LABEL = f"model_4 (fast, onecycle, lr {get_recipe('model_4').lr:g})"
+MODEL_4_LABEL = report.recipe_label({"recipe": "model_4", "config": get_recipe("model_4").to_dict()})
 
 README = """# Title
 <!-- results:begin -->
@@ -44,6 +44,23 @@ def test_summarize_counts_the_target_epochs():
     assert s["holds_target"] and s["min_last"] == 99.40
     assert s["seconds_per_epoch"] == pytest.approx(12.5)
     assert not report.summarize(fake_record([99.5, 99.5, 99.39]))["holds_target"]
+
+
+def test_steadiness_over_the_last_five_epochs_and_the_longest_streak():
+    s = report.summarize(fake_record([99.5, 99.41, 99.39, 99.40, 99.45, 99.42, 99.41]))
+    assert s["holds_target"] and not s["holds_steady"] and s["min_steady"] == 99.39
+    assert s["longest_streak"] == 4  # epochs 4-7
+    assert report.longest_streak([]) == 0 and report.longest_streak([1, 2, 3, 7, 8]) == 3
+
+
+def test_sweep_summary_counts_seeds_and_spread():
+    records = [fake_record([99.3, 99.41, 99.42, 99.43, 99.45, 99.50], seed=11),
+               fake_record([99.3, 99.45, 99.39, 99.43, 99.45, 99.40], seed=12)]
+    s = report.sweep_summary(records)
+    assert s["seeds"] == [11, 12] and s["n"] == 2
+    assert s["final_mean"] == pytest.approx(99.45) and s["final_std"] == pytest.approx(0.0707, abs=1e-4)
+    assert (s["hold_last"], s["hold_steady"], s["min_steady"]) == (2, 1, 99.39)
+    assert (s["streak_min"], s["streak_max"]) == (3, 5)
 
 
 def test_comparison_sentences_follow_the_numbers():
