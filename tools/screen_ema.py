@@ -66,16 +66,62 @@ def screen(seed: int, horizons: list[float], recipe_name: str = "model_4") -> di
             "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(), "history": history}
 
 
+def tuning_runs(result: dict) -> list[dict]:
+    """One tuning-record run per candidate of a screened seed: the raw weights (ema 0) and each horizon."""
+    runs = []
+    for h in [0.0, *result["horizons_epochs"]]:
+        key = "val_acc" if h == 0 else f"val_acc_ema{h:g}"
+        accs = [row[key] for row in result["history"]]
+        runs.append({"name": f"R4-ema{h:g}-s{result['seed']}", "round": 4, "judged_on": "validation",
+                     "changes": {"ema_epochs": h, "seed": result["seed"]},
+                     "config": dict(result["config"], ema_epochs=h), "device_name": result["device_name"],
+                     "code": "tools/screen_ema.py (one training run, every horizon evaluated on it)",
+                     "val_min_last5": min(accs[-5:]), "val_mean_last5": round(sum(accs[-5:]) / 5, 3),
+                     "history": [{"epoch": row["epoch"], "train_acc": row["train_acc"], "val_acc": row[key]}
+                                 for row in result["history"]]})
+    return runs
+
+
+def summary(runs: list[dict]) -> dict:
+    """Per candidate (horizon in epochs, 0 = raw weights): seeds, and the mean over seeds of the lowest and of
+    the mean validation accuracy of the last 5 epochs: what round 4 was decided on."""
+    by_horizon: dict[str, list[dict]] = {}
+    for run in runs:
+        by_horizon.setdefault(f"{run['changes']['ema_epochs']:g}", []).append(run)
+    return {h: {"seeds": sorted(r["changes"]["seed"] for r in rs),
+                "mean_val_min_last5": round(sum(r["val_min_last5"] for r in rs) / len(rs), 3),
+                "mean_val_mean_last5": round(sum(r["val_mean_last5"] for r in rs) / len(rs), 3)}
+            for h, rs in by_horizon.items()}
+
+
+def merge(lines: Path, record: Path, decision: str) -> None:
+    """Fold the screened seeds into the tuning record as round 4; mark which split judged every run."""
+    from mnist_kit.paths import atomic_write_bytes
+
+    tuning = json.loads(record.read_text())
+    for run in tuning["runs"]:
+        run.setdefault("judged_on", "test")  # rounds 1-3 were chosen by reading test accuracy
+    tuning["runs"] = [r for r in tuning["runs"] if r.get("round") != 4]
+    for line in lines.read_text().splitlines():
+        tuning["runs"] += tuning_runs(json.loads(line))
+    tuning["round_4"] = decision
+    tuning["round_4_summary"] = summary([r for r in tuning["runs"] if r.get("round") == 4])
+    atomic_write_bytes(record, (json.dumps(tuning, indent=1) + "\n").encode())
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="+", required=True)
+    parser.add_argument("--seeds", type=int, nargs="*", default=[])
     parser.add_argument("--horizons", type=float, nargs="+", default=[0.5, 1.0, 2.0])
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--merge", metavar="DECISION", help="fold --out into results/tuning/model_4.json as round 4")
     args = parser.parse_args(argv)
     for seed in args.seeds:
         result = screen(seed, args.horizons)
         with open(args.out, "a") as fh:
             fh.write(json.dumps(result) + "\n")
+    if args.merge:
+        merge(args.out, Path(__file__).resolve().parent.parent / "results" / "tuning" / "model_4.json", args.merge)
     return 0
 
 
