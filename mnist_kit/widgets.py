@@ -4,19 +4,24 @@ matplotlib ``Figure`` (and the numbers it shows), so everything it draws can be 
 - ``augmentation_explorer``: rotation, brightness and contrast sliders on the same digits;
 - ``mistake_browser``: step through the test mistakes, filtered by true class;
 - ``schedule_preview``: StepLR / MultiStepLR / OneCycleLR learning rate against epochs;
-- ``receptive_field_explorer``: pick a layer, see the patch of a digit one of its pixels sees.
+- ``receptive_field_explorer``: pick a layer, see the patch of a digit one of its pixels sees;
+- ``feature_map_explorer``: every block's channels for one test digit, and what one unit can see;
+- ``draw_digit``: draw a digit with the mouse and watch the model read it.
 """
 from __future__ import annotations
 
+import contextlib
+
 import ipywidgets as W
 import torch
-from IPython.display import display
+from IPython.display import Markdown, display
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 
 from . import data as mnist_data
+from . import features
+from .engine import SCHEDULERS, make_scheduler, predict_test_set, steps_per_batch
 from .fast_data import adjust_brightness_contrast, rotate_by
-from .engine import SCHEDULERS, make_scheduler, steps_per_batch
 from .models import receptive_field_table
 
 
@@ -31,13 +36,19 @@ def _interactive(draw, controls: dict, **layout) -> W.VBox:
     output = W.Output()
     box = W.VBox([W.HBox(list(controls.values())), output], **layout)
 
+    drawn = {}
+
     def redraw(_change=None):
-        box.figure = draw(**{name: c.value for name, c in controls.items()})
+        values = {name: c.value for name, c in controls.items()}
+        if box.paused or values == drawn:
+            return  # controls are still following each other, or nothing changed: no wasted redraw
+        drawn.update(values)
+        box.figure = draw(**values)
         _show_on(output, box.figure)
 
     for control in controls.values():
         control.observe(redraw, names="value")
-    box.output, box.controls = output, controls  # handles for tests and notebooks
+    box.output, box.controls, box.redraw, box.paused = output, controls, redraw, False  # handles for tests
     redraw()
     return box
 
@@ -246,3 +257,216 @@ def receptive_field_explorer(model, data_root=None) -> W.VBox:
         "y": W.IntSlider(value=3, min=0, max=27, description="pixel y"),
     }
     return _interactive(lambda **v: receptive_field_figure(model, image, **v)[0], controls)
+
+
+def static_note(what: str = "widget") -> Markdown:
+    """The line shown beside a static figure, for readers whose viewer cannot run the widget."""
+    return Markdown(f"*Above: a static figure. Below it, in JupyterLab, the live {what}; GitHub and nbviewer "
+                    f"cannot show widgets, so there you see the figure only.*")
+
+
+# --- feature maps -------------------------------------------------------------------------
+
+def feature_maps_figure(model, image: torch.Tensor, block: str | None = None, x: int | None = None,
+                        y: int | None = None, caption: str = "") -> tuple[Figure, dict]:
+    """Every block's output for one normalised 1×1×28×28 ``image``: a row of channel images per block,
+    titled with its shape and receptive field. With ``block``, unit (x, y) of that block is marked
+    on its maps and the input pixels it can see are outlined on the digit (default: the middle unit)."""
+    maps = features.block_activations(model, image)
+    fields = features.block_receptive_fields(model)
+    probabilities = features.predict_digit(model, image)
+    columns = max(m.shape[0] for m in maps.values())
+    fig = Figure(figsize=(13, 0.95 * len(maps) + 0.4))
+    left, right = fig.subfigures(1, 2, width_ratios=(1.2, 4))
+    shown = {"blocks": {}, "predicted": int(probabilities.argmax())}
+    for row_fig, (name, activation) in zip(right.subfigures(len(maps), 1), maps.items()):
+        shape, rf = "×".join(map(str, activation.shape)), fields[name]["receptive_field"]
+        shown["blocks"][name] = {"shape": tuple(activation.shape), "receptive_field": rf}
+        _channel_row(row_fig, activation, columns, f"{name}: {shape}, receptive field {rf}×{rf}")
+    ax = left.subplots()
+    left.subplots_adjust(left=0.05, right=0.95, top=0.8, bottom=0.05)
+    ax.imshow(features.unnormalise(image).numpy(), cmap="gray", vmin=0, vmax=1)
+    ax.set_xticks([]), ax.set_yticks([])
+    title = f"{caption}\n" if caption else ""
+    title += f"predicted {shown['predicted']} ({100 * probabilities.max():.0f}% sure)"
+    if block is not None:
+        shown.update(_mark_unit(ax, right.subfigs[list(maps).index(block)], fields[block], x, y))
+        title += f"\n{block} unit ({shown['unit'][0]}, {shown['unit'][1]})\nsees the orange square"
+    ax.set_title(title, fontsize=9)
+    return fig, shown
+
+
+def _channel_row(row_fig, activation: torch.Tensor, columns: int, title: str) -> None:
+    """One block's channels side by side (empty slots removed, so the row has one axes per channel)."""
+    axes = row_fig.subplots(1, columns)
+    row_fig.subplots_adjust(left=0.01, right=0.99, top=0.76, bottom=0.02, wspace=0.1)
+    row_fig.suptitle(title, x=0.01, ha="left", fontsize=9)
+    for channel, ax in enumerate(axes):
+        if channel >= activation.shape[0]:
+            ax.remove()
+            continue
+        ax.imshow(activation[channel].numpy(), cmap="viridis")  # each map on its own colour scale
+        ax.set_xticks([]), ax.set_yticks([])
+
+
+def _mark_unit(digit_ax, row_fig, field: dict, x: int | None, y: int | None) -> dict:
+    """Mark unit (x, y) on a block's maps and outline the input patch it sees on the digit."""
+    size = field["output_size"]
+    x = size // 2 if x is None else max(0, min(x, size - 1))
+    y = size // 2 if y is None else max(0, min(y, size - 1))
+    for ax in row_fig.axes:
+        ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, edgecolor="orange", linewidth=1.5))
+    row_fig.suptitle(row_fig._suptitle.get_text() + f"  ← unit ({x}, {y})", x=0.01, ha="left", fontsize=9,
+                     color="darkorange", fontweight="bold")
+    (x0, x1), (y0, y1) = receptive_field_patch(field, x), receptive_field_patch(field, y)
+    digit_ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False,
+                                 edgecolor="orange", linewidth=2))
+    digit_ax.set_xlim(min(-0.5, x0 - 1), max(27.5, x1 + 1)), digit_ax.set_ylim(max(27.5, y1 + 1), min(-0.5, y0 - 1))
+    return {"unit": (x, y), "patch": (x0, y0, x1, y1)}
+
+
+def feature_map_explorer(model=None, data_root=None) -> W.VBox:
+    """Pick a test digit (by index, by class, or one of the model's mistakes), see what every block
+    makes of it, and pick a unit of one block to outline the part of the digit it can see.
+    ``model`` defaults to the committed Model_4 (no training).
+
+    Taught in ``notebooks/04_model_4.ipynb``.
+    """
+    model = model or features.committed_model()
+    images, labels = mnist_data.load_idx_tensors(data_root, train=False)
+    fields = features.block_receptive_fields(model)
+    mistakes = {}  # the test set's mistakes, found the first time they are asked for
+
+    def wrong():
+        if "wrong" not in mistakes:
+            mistakes["wrong"] = predict_test_set(model, data_root).wrong
+        return mistakes["wrong"]
+
+    controls = {
+        "source": W.Dropdown(options=[("test index", "index"), ("class", "class"), ("mistake", "mistake")],
+                             description="digit from"),
+        "digit_class": W.Dropdown(options=list(range(10)), value=0, description="class"),
+        "number": W.IntSlider(value=0, min=0, max=len(labels) - 1, description="number"),
+        "block": W.Dropdown(options=list(features.BLOCKS), value="convblock3", description="block"),
+        "x": W.IntSlider(value=5, min=0, max=9, description="unit x"),
+        "y": W.IntSlider(value=5, min=0, max=9, description="unit y"),
+    }
+
+    def follow_source(_change=None):
+        source, digit_class = controls["source"].value, controls["digit_class"].value
+        count = {"index": len(labels), "class": int((labels == digit_class).sum()),
+                 "mistake": len(wrong()) if source == "mistake" else 1}[source]
+        with paused():
+            controls["number"].value, controls["number"].max = 0, max(0, count - 1)
+
+    def follow_block(_change):
+        size = fields[controls["block"].value]["output_size"]
+        with paused():
+            for axis in ("x", "y"):
+                controls[axis].max, controls[axis].value = size - 1, size // 2
+
+    @contextlib.contextmanager
+    def paused():
+        """Move several controls at once, then draw once."""
+        box.paused = True
+        try:
+            yield
+        finally:
+            box.paused = False
+            box.redraw()
+
+    def draw(source, digit_class, number, block, x, y):
+        i = features.pick_digit(labels, source, number, digit_class, wrong() if source == "mistake" else None)
+        return feature_maps_figure(model, features.normalise(images[i]), block, x, y,
+                                   caption=f"test digit {i}, label {labels[i].item()}")[0]
+
+    controls["source"].observe(follow_source, names="value")
+    controls["digit_class"].observe(follow_source, names="value")
+    controls["block"].observe(follow_block, names="value")
+    box = _interactive(draw, controls)
+    box.children[0].layout.flex_flow = "row wrap"
+    return box
+
+
+# --- draw your own digit ------------------------------------------------------------------
+
+def drawn_digit_figure(model, drawing) -> tuple[Figure, dict]:
+    """A drawing, the 28×28 image the model sees after ``features.preprocess_drawing``, and the
+    model's class probabilities."""
+    image = features.preprocess_drawing(drawing)
+    probabilities = features.predict_digit(model, image)
+    predicted = int(probabilities.argmax())
+    fig = Figure(figsize=(9, 2.8))
+    raw_ax, seen_ax, bar_ax = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.6]})
+    raw_ax.imshow(drawing, cmap="gray_r", vmin=0, vmax=255)
+    seen_ax.imshow(features.unnormalise(image).numpy(), cmap="gray", vmin=0, vmax=1)
+    for ax, title in ((raw_ax, "your drawing"), (seen_ax, "what the model sees (28×28)")):
+        ax.set_xticks([]), ax.set_yticks([])
+        ax.set_title(title, fontsize=9)
+    bars = bar_ax.bar(range(10), probabilities.numpy(), color="lightsteelblue")
+    bars[predicted].set_color("darkorange")
+    bar_ax.set(xticks=range(10), ylim=(0, 1), xlabel="digit", ylabel="probability")
+    bar_ax.set_title(f"prediction: {predicted} ({100 * probabilities[predicted]:.0f}% sure)", fontsize=10)
+    fig.tight_layout()
+    return fig, {"predicted": predicted, "probabilities": probabilities, "image": image}
+
+
+def draw_digit(model=None):
+    """A canvas to draw a digit on with the mouse, a Clear button, and live below it: the 28×28 image
+    the model sees, its class probabilities and every block's feature maps. ``model`` defaults to the
+    committed Model_4. Without ipycanvas it returns a note saying how to get it.
+
+    Taught in ``notebooks/04_model_4.ipynb``.
+    """
+    try:
+        from ipycanvas import Canvas
+    except ImportError:
+        return Markdown("**Draw your own digit needs `ipycanvas`**: `pip install ipycanvas`, then restart "
+                        "JupyterLab. The static figure above shows what it does.")
+    model = model or features.committed_model()
+    size = features.CANVAS_SIZE
+    canvas = Canvas(width=size, height=size, layout=W.Layout(width=f"{size}px", height=f"{size}px",
+                                                             border="2px solid #888"))
+    canvas.line_width, canvas.line_cap, canvas.line_join = features.STROKE_WIDTH, "round", "round"
+    clear = W.Button(description="Clear", icon="eraser")
+    prediction = W.Label("Draw a digit with the mouse.").add_class("mnist-kit-prediction")
+    output = W.Output()
+    strokes, pen = [], {"down": False}  # the strokes, as lists of (x, y) canvas points
+
+    def pen_down(x, y):
+        pen["down"] = True
+        strokes.append([(x, y)])
+
+    def pen_move(x, y):
+        if pen["down"] and strokes[-1][-1] != (x, y):
+            canvas.stroke_line(*strokes[-1][-1], x, y)
+            strokes[-1].append((x, y))
+
+    def pen_up(x, y):
+        if pen["down"]:
+            pen_move(x, y)  # the last stretch, in case the browser sent no move for it
+            pen["down"] = False
+            show_prediction()
+
+    def show_prediction():
+        fig, shown = drawn_digit_figure(model, features.rasterise_strokes(strokes))
+        maps = feature_maps_figure(model, shown["image"])[0]
+        with output:
+            output.clear_output(wait=True)
+            display(fig, maps)
+        prediction.value = f"Prediction: {shown['predicted']} ({100 * shown['probabilities'].max():.0f}% sure)"
+
+    def clear_all(_button=None):
+        strokes.clear()
+        canvas.clear()
+        output.clear_output()
+        prediction.value = "Draw a digit with the mouse."
+
+    canvas.on_mouse_down(pen_down)
+    canvas.on_mouse_move(pen_move)
+    canvas.on_mouse_up(pen_up)
+    canvas.on_mouse_out(pen_up)
+    clear.on_click(clear_all)
+    box = W.VBox([W.HBox([canvas, W.VBox([clear, prediction])]), output])
+    box.canvas, box.strokes, box.prediction, box.output = canvas, strokes, prediction, output  # for tests
+    return box

@@ -4,12 +4,17 @@ JupyterLab is started on localhost over a copy of ``notebooks/01_model_1.ipynb``
 never touch the committed notebook); Playwright drives Debian's Chromium (``/usr/bin/chromium``,
 or ``$CHROMIUM``), runs every cell in smoke mode, checks that no cell failed, then moves the
 augmentation explorer's rotation slider and checks that the figure below it is redrawn.
-The screenshot is saved as ``browser-notebook.png`` in ``$MNIST_KIT_ARTIFACTS`` (default:
-``.artifacts/`` in the checkout). Skips, saying why, where Chromium or Playwright cannot be had.
+A second test opens a scratch notebook with the draw-your-own-digit widget and the feature-map
+explorer, draws a vertical stroke and (after Clear) a closed loop with the mouse, and checks that the
+model reads them as 1 and 0 (``drawn-digits.json``), then picks another digit in the explorer.
+Screenshots (``browser-notebook.png``, ``browser-draw-stroke.png``, ...) are saved in
+``$MNIST_KIT_ARTIFACTS`` (default: ``.artifacts/`` in the checkout). Skips, saying why, where Chromium
+or Playwright cannot be had.
 """
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import subprocess
@@ -59,8 +64,9 @@ def lab(tmp_path):
         (settings / name).parent.mkdir(parents=True, exist_ok=True)
         (settings / name).write_text(json.dumps(values))
     port, token = _free_port(), "mnist-kit-test"
-    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), MNIST_KIT_SMOKE="1",
-               MNIST_KIT_SMOKE_DIR=str(tmp_path / "smoke"))
+    # A workspace of its own: JupyterLab would otherwise reopen the tabs another run left in ~/.jupyter.
+    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+               MNIST_KIT_SMOKE="1", MNIST_KIT_SMOKE_DIR=str(tmp_path / "smoke"))
     cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
            f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}"]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
@@ -112,36 +118,58 @@ def _accept_dialogs(page) -> list[str]:
     return seen
 
 
+def _open_and_run_all(page, base: str, token: str, notebook: str, failure_png: str = "browser-failure.png") -> None:
+    """Open ``notebook`` in JupyterLab, run all its cells and wait until every one has finished."""
+    page.goto(f"{base}/lab/tree/{notebook}?token={token}")
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+    # A click on "Run All" while the new kernel is still connecting can be dropped: retry until
+    # the first code cell shows it is queued or done.
+    for _attempt in range(6):
+        _accept_dialogs(page)
+        page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+        try:
+            page.wait_for_function("""() => {
+                const first = document.querySelector('.jp-CodeCell .jp-InputPrompt');
+                return first && /^\\[(\\*|\\d+)\\]:$/.test(first.textContent.trim());
+            }""", timeout=10_000)
+            break
+        except playwright_api.TimeoutError:
+            continue
+    try:
+        page.wait_for_function("""() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(e => e.textContent.trim());
+            return prompts.length > 0 && prompts.every(t => /^\\[\\d+\\]:$/.test(t));
+        }""", timeout=300_000)
+    except playwright_api.TimeoutError:
+        page.screenshot(path=str(_artifacts() / failure_png), full_page=True)
+        prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
+        pytest.fail(f"cells did not all finish; prompts: {prompts}; screenshot in {_artifacts()}")
+
+
+def _type_into_readout(page, readout, text: str) -> None:
+    """Type a new value into a slider's readout, as a student would."""
+    readout.click()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(text)
+    page.keyboard.press("Enter")
+
+
+def _wait_for_new_figure(output, before: str | None, seconds: float = 30) -> bool:
+    """Wait until the first figure in ``output`` is another image than ``before``: the kernel redrew it
+    and the Output widget swapped in a new <img>."""
+    deadline = time.time() + seconds
+    while output.locator("img").first.get_attribute("src") == before and time.time() < deadline:
+        time.sleep(0.25)
+    return output.locator("img").first.get_attribute("src") != before
+
+
 def test_notebook_runs_in_jupyterlab_and_a_slider_responds(lab):
     base, token, work = lab
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
-        page.goto(f"{base}/lab/tree/01_model_1.ipynb?token={token}")
-        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-        # A click on "Run All" while the new kernel is still connecting can be dropped: retry until
-        # the first code cell shows it is queued or done.
-        for _attempt in range(6):
-            _accept_dialogs(page)
-            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-            try:
-                page.wait_for_function("""() => {
-                    const first = document.querySelector('.jp-CodeCell .jp-InputPrompt');
-                    return first && /^\\[(\\*|\\d+)\\]:$/.test(first.textContent.trim());
-                }""", timeout=10_000)
-                break
-            except playwright_api.TimeoutError:
-                continue
-        try:
-            page.wait_for_function("""() => {
-                const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(e => e.textContent.trim());
-                return prompts.length > 0 && prompts.every(t => /^\\[\\d+\\]:$/.test(t));
-            }""", timeout=300_000)
-        except playwright_api.TimeoutError:
-            page.screenshot(path=str(_artifacts() / "browser-failure.png"), full_page=True)
-            prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
-            pytest.fail(f"cells did not all finish; prompts: {prompts}; screenshot in {_artifacts()}")
+        _open_and_run_all(page, base, token, "01_model_1.ipynb")
         shown = page.locator(".jp-OutputArea-output").all_inner_texts()
         assert not [text for text in shown if "Traceback" in text or "Error:" in text], "a cell failed"
         assert any("SMOKE RUN" in text for text in shown)
@@ -153,16 +181,11 @@ def test_notebook_runs_in_jupyterlab_and_a_slider_responds(lab):
         before = explorer.locator("img").first.get_attribute("src")
         readout = explorer.locator(".widget-readout").first
         assert readout.inner_text() == "7.00"
-        readout.click()
-        page.keyboard.press("Control+A")
-        page.keyboard.type("-30")
-        page.keyboard.press("Enter")
-        deadline = time.time() + 30  # the kernel redraws; the Output widget swaps in a new <img>
-        while explorer.locator("img").first.get_attribute("src") == before and time.time() < deadline:
-            time.sleep(0.25)
+        _type_into_readout(page, readout, "-30")
+        redrawn = _wait_for_new_figure(explorer, before)
         explorer.screenshot(path=str(_artifacts() / "browser-slider.png"))
         assert readout.inner_text().replace("\u2212", "-") == "-30.00"  # ipywidgets prints a real minus sign
-        assert explorer.locator("img").first.get_attribute("src") != before, "the figure did not change"
+        assert redrawn, "the figure did not change"
         page.screenshot(path=str(_artifacts() / "browser-notebook.png"), full_page=True)
 
         page.keyboard.press("Escape")
@@ -174,3 +197,83 @@ def test_notebook_runs_in_jupyterlab_and_a_slider_responds(lab):
     code = [cell for cell in saved.cells if cell.cell_type == "code"]
     assert all(cell.execution_count for cell in code)
     assert not [out for cell in code for out in cell.outputs if out.output_type == "error"]
+
+
+# The cells a student runs to draw a digit and explore the feature maps (notebook 4 has them too).
+DRAW_CELLS = [
+    "%matplotlib inline\nfrom mnist_kit import features, widgets\n\nmodel = features.committed_model('model_4')",
+    "widgets.draw_digit(model)",
+    "widgets.feature_map_explorer(model)",
+]
+
+
+def _draw(page, canvas, points) -> None:
+    """One stroke with the mouse through canvas points (x, y), button held down between them."""
+    box = canvas.bounding_box()
+    page.mouse.move(box["x"] + points[0][0], box["y"] + points[0][1])
+    page.mouse.down()
+    for x, y in points[1:]:
+        page.mouse.move(box["x"] + x, box["y"] + y, steps=4)
+    page.mouse.up()
+
+
+def _prediction_after(page, label, previous: str) -> str:
+    """The digit the widget shows once its prediction text changes from ``previous`` ("" if none came)."""
+    try:
+        page.wait_for_function("([el, old]) => el.textContent.trim() !== old && el.textContent.includes('Prediction')",
+                               arg=[label.element_handle(), previous], timeout=60_000)
+    except playwright_api.TimeoutError:
+        return ""
+    return label.inner_text().split("Prediction:")[1].split()[0]
+
+
+def _screenshot_when_drawn(drawing, name: str) -> None:
+    """Wait for the two figures below the canvas (probabilities, feature maps), then take a screenshot."""
+    try:
+        drawing.locator("img").nth(1).wait_for(timeout=30_000)
+    finally:
+        drawing.screenshot(path=str(_artifacts() / name))
+
+
+def test_draw_a_digit_and_explore_its_feature_maps(lab):
+    base, token, work = lab
+    kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in DRAW_CELLS],
+                                            metadata=kernel), work / "draw.ipynb")
+    shown = {}
+    with playwright_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1800})  # room for the figures below the canvas
+        _open_and_run_all(page, base, token, "draw.ipynb", "browser-draw-failure.png")
+        texts = page.locator(".jp-OutputArea-output").all_inner_texts()
+        assert not [text for text in texts if "Traceback" in text or "Error:" in text], "a cell failed"
+
+        drawing = page.locator(".jp-OutputArea-output").filter(has=page.locator("canvas")).first
+        canvas, label = drawing.locator("canvas").first, drawing.locator(".mnist-kit-prediction")
+        drawing.scroll_into_view_if_needed()
+        start = label.inner_text().strip()
+        _draw(page, canvas, [(140, 40 + 20 * i) for i in range(11)])  # a vertical stroke
+        shown["stroke"] = _prediction_after(page, label, start)
+        _screenshot_when_drawn(drawing, "browser-draw-stroke.png")
+
+        drawing.locator("button:has-text('Clear')").click()
+        page.wait_for_function("el => el.textContent.includes('Draw a digit')", arg=label.element_handle(),
+                               timeout=30_000)
+        loop = [(140 + 70 * math.sin(2 * math.pi * t / 24), 140 - 100 * math.cos(2 * math.pi * t / 24))
+                for t in range(25)]
+        _draw(page, canvas, loop)  # a closed loop
+        shown["loop"] = _prediction_after(page, label, label.inner_text().strip())
+        _screenshot_when_drawn(drawing, "browser-draw-loop.png")
+        (_artifacts() / "drawn-digits.json").write_text(json.dumps(shown) + "\n")
+
+        # The feature-map explorer: its first slider picks the test digit. Type another one.
+        explorer = page.locator(".jp-OutputArea-output").filter(has=page.locator(".widget-slider")).last
+        explorer.scroll_into_view_if_needed()
+        before = explorer.locator("img").first.get_attribute("src")
+        _type_into_readout(page, explorer.locator(".widget-readout").first, "1")
+        redrawn = _wait_for_new_figure(explorer, before, seconds=60)
+        explorer.screenshot(path=str(_artifacts() / "browser-explorer.png"))
+        browser.close()
+
+    assert shown == {"stroke": "1", "loop": "0"}, f"the model read the drawings as {shown}"
+    assert redrawn, "the explorer's figure did not change with the digit"
