@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 import platform
 import random
+import sys
 import time
 from dataclasses import dataclass, field
 
@@ -64,7 +65,7 @@ def train(model, device, loader, optimizer, progress: bool = True, batch_schedul
     new weights after every step.
     """
     model.train()
-    bar = tqdm(loader, disable=not progress)
+    bar = tqdm(loader, disable=not progress, file=sys.stdout)  # stdout: the normal log, not a red stderr box
     total_loss, correct, processed = 0.0, 0, 0
     for batch_idx, (images, labels) in enumerate(bar):
         images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
@@ -129,6 +130,31 @@ def make_scheduler(optimizer, scheduler: str, *, lr: float, epochs: int, steps_p
     if scheduler == "multistep":
         return torch.optim.lr_scheduler.MultiStepLR(optimizer, milestones=list(milestones), gamma=gamma)
     raise ValueError(f"unknown scheduler {scheduler!r}; choose one of: {', '.join(SCHEDULERS)}")
+
+
+def lr_schedule(scheduler: str = "step", lr: float = 0.01, epochs: int = 15, step_size: int = 5,
+                gamma: float = 0.1, milestones=(5, 10), steps_per_epoch: int = 1,
+                pct_start: float = 0.3) -> list[float]:
+    """The learning rate of every optimizer step, from the scheduler ``make_scheduler`` builds.
+
+    StepLR and MultiStepLR change the rate between epochs, OneCycleLR after every batch; with
+    ``steps_per_epoch=1`` the list holds one rate per epoch. Drawn by ``widgets.schedule_preview``
+    and ``plots.plot_schedule`` (which passes ``**recipe.schedule()``).
+    """
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    sched = make_scheduler(optimizer, scheduler, lr=lr, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                           step_size=step_size, gamma=gamma, milestones=milestones, pct_start=pct_start)
+    per_batch = steps_per_batch(scheduler)
+    rates = []
+    for _ in range(epochs):
+        for _ in range(steps_per_epoch):
+            rates.append(optimizer.param_groups[0]["lr"])
+            optimizer.step()
+            if per_batch:
+                sched.step()
+        if not per_batch:
+            sched.step()
+    return rates
 
 
 def ema_decay(horizon_epochs: float, steps_per_epoch: int) -> float:

@@ -1,10 +1,17 @@
 """The four CNNs of the original assignment, their summaries and receptive fields.
 
 Every block is Conv(3x3, no bias) -> ReLU -> BatchNorm -> Dropout, as in the original
-tables. The convolutions carry no bias because the BatchNorm right after them has its own
-shift. After two blocks a 1x1 "transition" conv squeezes 12 channels to 10 before MaxPool
+tables. After two blocks a 1x1 "transition" conv squeezes 12 channels to 10 before MaxPool
 halves the image; four more blocks, global average pooling over the 6x6 map and a 1x1
-conv give the 10 class scores.
+"head" conv give the 10 class scores: six 3x3 convolutions and two 1x1 ones in all.
+
+No convolution has a bias: each would cost one parameter per output channel, and the budget is
+under 8,000. That is a choice, not a free simplification. In a block a bias sits before the ReLU,
+so it would move where the ReLU cuts off; the BatchNorm after the ReLU re-centres and rescales
+each channel with its own learned shift, but it cannot move that threshold. The head is a plain
+1x1 conv with no BatchNorm after it: a bias there would add a fixed offset to each class's score
+(a prior for each digit), while log_softmax ignores only an offset shared by all ten classes.
+MNIST's ten digits are about equally common, so such a prior would have little to learn.
 
 Model_1 (8,246 parameters), Model_2 and Model_3 (7,934; the same network, trained
 differently) and Model_4 (7,774) differ only in the widths of their last three blocks.

@@ -1,4 +1,4 @@
-"""Figures for the notebooks: augmented samples, training curves, mistakes.
+"""Figures for the notebooks: augmented samples, training curves, schedules, mistakes, the iterations.
 
 Each function returns a matplotlib ``Figure`` built without pyplot, so a notebook cell shows it
 exactly once and tests can inspect its axes headless.
@@ -9,8 +9,10 @@ import torch
 from matplotlib.figure import Figure
 
 from . import data as mnist_data
+from .engine import lr_schedule, steps_per_batch
 from .fast_data import augment_batch
 from .recipes import TARGET
+from .report import ORIGINAL
 
 
 def show_augmented(recipe, n: int = 8, draws: int = 3, data_root=None, seed: int = 0) -> Figure:
@@ -139,5 +141,60 @@ def plot_sweep(records: list[dict]) -> Figure:
            title=f"{records[0]['recipe']}: {len(records)} seeds, the same recipe")
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_schedule(recipe, steps_per_epoch: int = 469) -> Figure:
+    """The recipe's learning rate against epochs (log scale): per batch for OneCycleLR, else per epoch, with
+    each StepLR / MultiStepLR cut or the OneCycle peak marked. The static figure beside ``schedule_preview``.
+
+    Taught in ``notebooks/03_model_3.ipynb`` (MultiStepLR) and ``notebooks/04_model_4.ipynb`` (OneCycleLR).
+    """
+    per_batch = steps_per_batch(recipe.scheduler)
+    steps = steps_per_epoch if per_batch else 1  # 469 batches of 128 make one epoch of 60,000 images
+    rates = lr_schedule(**recipe.schedule(), steps_per_epoch=steps)
+    x = [1 + i / steps for i in range(len(rates))]  # epoch e runs from x = e to x = e + 1
+    fig = Figure(figsize=(7, 3.4))
+    ax = fig.subplots()
+    ax.step(x + [recipe.epochs + 1], rates + rates[-1:], where="post", label="learning rate")
+    if per_batch:
+        peak = rates.index(max(rates))
+        ax.plot(x[peak], rates[peak], "o", color="crimson", label=f"peak {rates[peak]:g}")
+        ax.annotate(f"peak {rates[peak]:g} in epoch {peak // steps + 1}", (x[peak], rates[peak]),
+                    textcoords="offset points", xytext=(8, -14), fontsize=9)
+    cuts = [] if per_batch else [i for i in range(1, len(rates)) if rates[i] != rates[i - 1]]
+    for i in cuts:
+        ax.axvline(x[i], color="grey", linestyle=":", label=f"from epoch {i + 1}: {rates[i - 1]:g} → {rates[i]:g}")
+    ax.set_yscale("log")
+    ax.set(xlabel="epoch", ylabel="learning rate", xticks=range(1, recipe.epochs + 2),
+           title=f"{recipe.name}: {recipe.scheduler}, {rates[0]:.2g} → {max(rates):.2g} → {rates[-1]:.2g}"
+           if per_batch else f"{recipe.name}: {recipe.scheduler}, {rates[0]:g} → {rates[-1]:.2g}")
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def plot_iterations(records: list[dict]) -> Figure:
+    """The test accuracy of every iteration overlaid, zoomed on 99.0–99.6 %, with the 99.4 % line and the
+    original write-up's Model_4 log as a dashed reference.
+
+    Taught in ``notebooks/04_model_4.ipynb``: four iterations, one picture.
+    """
+    fig = Figure(figsize=(8, 4))
+    ax = fig.subplots()
+    for record in records:
+        history = record["history"]
+        ax.plot([row["epoch"] for row in history], [row["test_acc"] for row in history], "o-", markersize=4,
+                label=f"{record['recipe']} ({record['parameters']:,} parameters)")
+    log = ORIGINAL["model_4"]["test_log"]
+    ax.plot(range(1, len(log) + 1), log, "--", color="black", linewidth=1.2, label="original write-up, Model_4")
+    ax.axhline(TARGET, color="crimson", linestyle=":", linewidth=1, label=f"target {TARGET} %")
+    epochs = max(len(log), *(len(r["history"]) for r in records))
+    ax.set(ylim=(99.0, 99.6), xticks=range(1, epochs + 1), xlabel="epoch", ylabel="test accuracy (%)",
+           title="Test accuracy of each iteration (earlier epochs below 99.0 % are off the chart)")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig

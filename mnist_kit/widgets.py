@@ -20,7 +20,7 @@ from matplotlib.patches import Rectangle
 
 from . import data as mnist_data
 from . import features
-from .engine import SCHEDULERS, make_scheduler, predict_test_set, steps_per_batch
+from .engine import SCHEDULERS, lr_schedule, predict_test_set
 from .fast_data import adjust_brightness_contrast, rotate_by
 from .models import receptive_field_table
 
@@ -138,29 +138,6 @@ def mistake_browser(predictions) -> W.VBox:
 
 # --- learning-rate schedule ---------------------------------------------------------------
 
-def lr_schedule(scheduler: str = "step", lr: float = 0.01, epochs: int = 15, step_size: int = 5,
-                gamma: float = 0.1, milestones=(5, 10), steps_per_epoch: int = 1) -> list[float]:
-    """The learning rate of every optimizer step, from the scheduler ``engine.make_scheduler`` builds.
-
-    StepLR and MultiStepLR change the rate between epochs, OneCycleLR after every batch; with
-    ``steps_per_epoch=1`` the list holds one rate per epoch.
-    """
-    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
-    sched = make_scheduler(optimizer, scheduler, lr=lr, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                           step_size=step_size, gamma=gamma, milestones=milestones)
-    per_batch = steps_per_batch(scheduler)
-    rates = []
-    for _ in range(epochs):
-        for _ in range(steps_per_epoch):
-            rates.append(optimizer.param_groups[0]["lr"])
-            optimizer.step()
-            if per_batch:
-                sched.step()
-        if not per_batch:
-            sched.step()
-    return rates
-
-
 def schedule_figure(steps_per_epoch: int = 20, **kwargs) -> Figure:
     rates = lr_schedule(steps_per_epoch=steps_per_epoch, **kwargs)
     fig = Figure(figsize=(6.5, 3.2))
@@ -188,7 +165,7 @@ def schedule_preview(recipe) -> W.VBox:
     """Scheduler, learning rate, step size, gamma and milestones against epochs, from ``recipe``'s values
     (step size, gamma and milestones matter only to the schedulers that use them).
 
-    Taught in ``notebooks/03_model_3.ipynb`` (MultiStepLR) and ``04_model_4.ipynb`` (StepLR).
+    Taught in ``notebooks/03_model_3.ipynb`` (MultiStepLR) and ``notebooks/04_model_4.ipynb`` (OneCycleLR).
     """
     controls = {
         "scheduler": W.Dropdown(options=list(SCHEDULERS), value=recipe.scheduler, description="scheduler"),

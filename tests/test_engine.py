@@ -52,6 +52,32 @@ def test_unknown_scheduler_is_refused():
         engine.make_scheduler(optimizer, "cosine", lr=0.1, epochs=15, steps_per_epoch=10)
 
 
+def test_lr_schedule_is_torchs_own():
+    assert engine.lr_schedule("step", lr=0.05, epochs=15, step_size=5, gamma=0.2) == pytest.approx(
+        [0.05] * 5 + [0.01] * 5 + [0.002] * 5)
+    assert engine.lr_schedule("multistep", lr=0.01, epochs=6, milestones=(2, 4), gamma=0.1) == pytest.approx(
+        [0.01, 0.01, 0.001, 0.001, 0.0001, 0.0001])
+    onecycle = engine.lr_schedule("onecycle", lr=0.1, epochs=15, steps_per_epoch=10)
+    peak = onecycle.index(max(onecycle))
+    assert len(onecycle) == 150 and max(onecycle) == pytest.approx(0.1) and 40 <= peak <= 50  # 30 % warm-up
+    assert onecycle[0] == pytest.approx(0.1 / 25) and onecycle[-1] < 1e-4
+    assert all(a <= b for a, b in zip(onecycle, onecycle[1:peak], strict=False)) and all(
+        a >= b for a, b in zip(onecycle[peak:], onecycle[peak + 1:], strict=False))
+    shorter = engine.lr_schedule("onecycle", lr=0.1, epochs=15, steps_per_epoch=10, pct_start=0.2)
+    assert shorter.index(max(shorter)) < peak  # the recipe's warm-up share reaches torch
+    with pytest.raises(ValueError, match="step, multistep, onecycle"):
+        engine.lr_schedule("cosine")
+
+
+def test_the_progress_bar_writes_to_stdout(capsys):
+    """A notebook shows stderr as a red box; the normal training log belongs on stdout."""
+    loader = DataLoader(TensorDataset(torch.zeros(8, 1, 28, 28), torch.zeros(8, dtype=torch.long)), batch_size=4)
+    model = get_model("model_4")
+    train(model, torch.device("cpu"), loader, torch.optim.SGD(model.parameters(), lr=0.01))
+    out, err = capsys.readouterr()
+    assert "Batch_id=1" in out and "2/2" in out and err == ""
+
+
 def test_nan_loss_stops_with_a_clear_error():
     images = torch.full((8, 1, 28, 28), float("nan"))
     loader = DataLoader(TensorDataset(images, torch.zeros(8, dtype=torch.long)), batch_size=4)

@@ -60,3 +60,41 @@ def test_misclassified_grid_shows_the_surest_mistakes_first():
     titles = [ax.get_title() for ax in fig.get_axes() if ax.get_title()]
     assert titles == ["true 3 → 8\n95% sure", "true 5 → 9\n70% sure"]
     assert fig._suptitle.get_text().startswith("3 of 6 test digits misclassified")
+
+
+def test_schedule_plot_marks_the_cuts_of_a_multistep_recipe():
+    ax = plots.plot_schedule(get_recipe("model_3")).get_axes()[0]  # MultiStepLR, milestones 5 and 10, ×0.1
+    rate, *cuts = ax.get_lines()
+    assert rate.get_label() == "learning rate" and ax.get_yscale() == "log"
+    assert list(rate.get_xdata()) == list(range(1, 17))  # one rate per epoch, the last drawn to the end of epoch 15
+    assert list(rate.get_ydata()) == pytest.approx([0.01] * 5 + [0.001] * 5 + [0.0001] * 6)
+    assert [c.get_label() for c in cuts] == ["from epoch 6: 0.01 → 0.001", "from epoch 11: 0.001 → 0.0001"]
+    assert [c.get_xdata()[0] for c in cuts] == [6, 11]
+    step = plots.plot_schedule(get_recipe("model_1")).get_axes()[0]  # StepLR every 6 epochs
+    assert [line.get_label() for line in step.get_lines()[1:]] == ["from epoch 7: 0.01 → 0.001",
+                                                                   "from epoch 13: 0.001 → 0.0001"]
+
+
+def test_schedule_plot_marks_the_onecycle_peak():
+    ax = plots.plot_schedule(get_recipe("model_4"), steps_per_epoch=10).get_axes()[0]
+    rate, peak = ax.get_lines()  # no cut lines: one cycle changes the rate every batch
+    assert len(rate.get_ydata()) == 15 * 10 + 1 and max(rate.get_ydata()) == pytest.approx(0.2)
+    # 30 % of 150 steps warm up: torch reaches the peak after 0.3 * 150 - 1 = 44 steps, 4.4 epochs in
+    assert peak.get_xdata()[0] == pytest.approx(5.4) and peak.get_ydata()[0] == pytest.approx(0.2)
+    assert [t.get_text() for t in ax.texts] == ["peak 0.2 in epoch 5"]
+
+
+def test_iterations_plot_overlays_the_runs_and_the_original_log():
+    records = [fake_record([99.0 + i / 10, 99.3, 99.4 + i / 100], recipe=f"model_{i}", parameters=p)
+               for i, p in zip((1, 2, 3, 4), (8246, 7934, 7934, 7774), strict=True)]
+    ax = plots.plot_iterations(records).get_axes()[0]
+    lines = {line.get_label(): line for line in ax.get_lines()}
+    assert list(lines) == ["model_1 (8,246 parameters)", "model_2 (7,934 parameters)", "model_3 (7,934 parameters)",
+                           "model_4 (7,774 parameters)", "original write-up, Model_4", "target 99.4 %"]
+    assert list(lines["model_3 (7,934 parameters)"].get_ydata()) == [99.3, 99.3, 99.43]
+    original = lines["original write-up, Model_4"]
+    # copied from the write-up's "Logs from local model run" (../shared/seed/Assignment_7.md)
+    assert list(original.get_ydata()) == [98.36, 98.73, 99.07, 99.12, 99.39, 99.39, 99.41, 99.38, 99.39, 99.43,
+                                          99.40, 99.44, 99.43, 99.43, 99.42]
+    assert list(original.get_xdata()) == list(range(1, 16)) and original.get_linestyle() == "--"
+    assert ax.get_ylim() == pytest.approx((99.0, 99.6))

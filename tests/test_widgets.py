@@ -58,21 +58,6 @@ def test_mistake_browser_follows_the_class_filter(predictions):
     assert slider.max == 2 and slider.value == 0
 
 
-def test_lr_schedule_is_torchs_own():
-    assert widgets.lr_schedule("step", lr=0.05, epochs=15, step_size=5, gamma=0.2) == pytest.approx(
-        [0.05] * 5 + [0.01] * 5 + [0.002] * 5)
-    assert widgets.lr_schedule("multistep", lr=0.01, epochs=6, milestones=(2, 4), gamma=0.1) == pytest.approx(
-        [0.01, 0.01, 0.001, 0.001, 0.0001, 0.0001])
-    onecycle = widgets.lr_schedule("onecycle", lr=0.1, epochs=15, steps_per_epoch=10)
-    peak = onecycle.index(max(onecycle))
-    assert len(onecycle) == 150 and max(onecycle) == pytest.approx(0.1) and 40 <= peak <= 50  # 30 % warm-up
-    assert onecycle[0] == pytest.approx(0.1 / 25) and onecycle[-1] < 1e-4
-    assert all(a <= b for a, b in zip(onecycle, onecycle[1:peak])) and all(
-        a >= b for a, b in zip(onecycle[peak:], onecycle[peak + 1:]))
-    with pytest.raises(ValueError, match="step, multistep, onecycle"):
-        widgets.lr_schedule("cosine")
-
-
 def test_schedule_preview_draws_the_recipe_and_reports_bad_milestones():
     box = widgets.schedule_preview(get_recipe("model_3"))
     assert box.controls["scheduler"].value == "multistep" and box.controls["milestones"].value == "5,10"

@@ -1,0 +1,88 @@
+"""What a lesson shows of the library's own code: its real source, and what changed between iterations.
+
+A notebook never carries a copy of a function that could drift from the library: ``show_source`` prints
+the source Python runs, and ``tests/test_notebook_sources.py`` fails when a notebook's committed output
+no longer matches it. ``recipe_changes`` and ``model_changes`` are the diffs each iteration begins with.
+"""
+from __future__ import annotations
+
+import inspect
+import textwrap
+from pathlib import Path
+
+import torch.nn as nn
+from IPython.display import Markdown
+
+from .models import MODELS, count_parameters
+from .report import signed
+
+PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # paths are shown relative to the repository
+
+
+def _relative_file(obj) -> str:
+    path = Path(inspect.getsourcefile(obj)).resolve()
+    return path.relative_to(PACKAGE_PARENT).as_posix() if path.is_relative_to(PACKAGE_PARENT) else path.name
+
+
+def source_markdown(*objects) -> str:
+    """Markdown of each function's or class's source as Python sees it now: a bold header naming its file
+    and name, then the code in a ``python`` fence (GitHub highlights it in a committed output)."""
+    parts = []
+    for obj in objects:
+        code = textwrap.dedent(inspect.getsource(obj))
+        parts.append(f"**`{_relative_file(obj)}`** · `{obj.__qualname__}`\n\n```python\n{code}```")
+    return "\n\n".join(parts)
+
+
+def show_source(*objects) -> Markdown:
+    """Display the library's own source of ``objects`` in a notebook (``source_markdown`` as Markdown).
+
+    Taught in ``notebooks/01_model_1.ipynb``: the code a lesson explains is the code that runs.
+    """
+    return Markdown(source_markdown(*objects))
+
+
+def _cell(value) -> str:
+    if isinstance(value, (list, tuple)):
+        return ", ".join(map(str, value)) or "none"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def recipe_changes(before, after) -> str:
+    """A Markdown table of the settings that differ between two recipes (``Recipe``), and only those.
+
+    Taught in ``notebooks/02_model_2.ipynb`` onwards: each iteration opens with what it changed.
+    """
+    old, new = before.to_dict(), after.to_dict()
+    rows = [f"| {key} | {_cell(old[key])} | {_cell(new[key])} |" for key in old
+            if key != "name" and old[key] != new[key]]
+    if not rows:
+        return f"_{before.name} and {after.name} share every setting._"
+    return "\n".join([f"| setting | {before.name} | {after.name} |", "| --- | --- | --- |", *rows])
+
+
+def _blocks(model: nn.Module) -> dict[str, tuple[int, int, int]]:
+    """(input channels, output channels, parameters) of each top-level block that holds a convolution."""
+    blocks = {}
+    for name, block in model.named_children():
+        conv = next((m for m in block.modules() if isinstance(m, nn.Conv2d)), None)
+        if conv is not None:
+            blocks[name] = (conv.in_channels, conv.out_channels, sum(p.numel() for p in block.parameters()))
+    return blocks
+
+
+def model_changes(before_name: str, after_name: str) -> str:
+    """A Markdown table of the blocks whose channels or parameter counts differ between two models of
+    ``models.MODELS``, and the total parameters with their change.
+
+    Taught in ``notebooks/02_model_2.ipynb`` (Model_1 → Model_2) and ``notebooks/04_model_4.ipynb``.
+    """
+    before, after = MODELS[before_name](), MODELS[after_name]()
+    old, new = _blocks(before), _blocks(after)
+    rows = [f"| {name} | {old[name][0]} → {old[name][1]} | {new[name][0]} → {new[name][1]} | "
+            f"{old[name][2]:,} → {new[name][2]:,} ({signed(new[name][2] - old[name][2])}) |"
+            for name in old if old[name] != new[name]]
+    total_old, total_new = count_parameters(before), count_parameters(after)
+    return "\n".join([f"| block | {before_name}: channels in → out | {after_name}: channels in → out | parameters |",
+                      "| --- | --- | --- | ---: |", *rows,
+                      f"| **total** | | | **{total_old:,} → {total_new:,} ({signed(total_new - total_old)})** |"])

@@ -1,0 +1,70 @@
+"""What a lesson shows: the library's real source, and the diffs between iterations."""
+import inspect
+
+from IPython.display import Markdown
+from seed_tables import SEED_TABLES
+
+from mnist_kit import engine, lessons, models
+from mnist_kit.recipes import Recipe, get_recipe
+
+
+def test_source_markdown_holds_the_current_source():
+    text = lessons.source_markdown(models.conv_block, engine.train)
+    for obj, path in ((models.conv_block, "mnist_kit/models.py"), (engine.train, "mnist_kit/engine.py")):
+        header = f"**`{path}`** · `{obj.__name__}`"
+        assert f"{header}\n\n```python\n{inspect.getsource(obj)}```" in text
+    assert text.index("conv_block") < text.index("def train(")  # in the order asked for
+
+
+def test_source_markdown_dedents_a_method():
+    text = lessons.source_markdown(Recipe.schedule)
+    assert "**`mnist_kit/recipes.py`** · `Recipe.schedule`" in text
+    assert "```python\ndef schedule(self) -> dict:\n" in text  # not indented as in the class
+    assert "return dict(scheduler=self.scheduler" in text
+
+
+def test_show_source_is_the_markdown_for_a_notebook():
+    shown = lessons.show_source(models.conv_block)
+    assert isinstance(shown, Markdown) and shown.data == lessons.source_markdown(models.conv_block)
+
+
+def test_recipe_changes_lists_only_what_differs():
+    text = lessons.recipe_changes(get_recipe("model_2"), get_recipe("model_3"))
+    lines = text.splitlines()
+    assert lines[0] == "| setting | model_2 | model_3 |"
+    for row in ("| rotation | 5 | 7 |", "| jitter | 0.1 | 0 |", "| scheduler | step | multistep |",
+                "| step_size | 6 | 0 |", "| milestones | none | 5, 10 |"):
+        assert row in lines
+    assert get_recipe("model_2").lr == get_recipe("model_3").lr  # equal, so not listed
+    assert not any(line.startswith(("| lr ", "| name ", "| epochs ", "| dropout ")) for line in lines)
+    same = lessons.recipe_changes(get_recipe("model_4"), get_recipe("model_4").with_overrides(seed=1))
+    assert "share every setting" in same
+
+
+def test_model_changes_model_1_to_model_2():
+    # Worked out by hand from the seed tables: block 6 goes from 16 -> 14 to 16 -> 12 channels,
+    # Conv 16*14*9 = 2,016 + BatchNorm 2*14 = 28 -> 2,044; Conv 16*12*9 = 1,728 + BatchNorm 24 -> 1,752: -292.
+    # The head takes 14 -> 12 inputs: 140 -> 120 (-20). Blocks 4 and 5 are the same in both.
+    assert (SEED_TABLES["model_1"][1][22:26], SEED_TABLES["model_2"][1][22:26]) == (
+        [("Conv2d", (14, 6, 6), 2016), ("ReLU", (14, 6, 6), 0), ("BatchNorm2d", (14, 6, 6), 28),
+         ("Dropout", (14, 6, 6), 0)],
+        [("Conv2d", (12, 6, 6), 1728), ("ReLU", (12, 6, 6), 0), ("BatchNorm2d", (12, 6, 6), 24),
+         ("Dropout", (12, 6, 6), 0)])
+    lines = lessons.model_changes("model_1", "model_2").splitlines()
+    assert lines[2:] == ["| convblock6 | 16 → 14 | 16 → 12 | 2,044 → 1,752 (−292) |",
+                         "| head | 14 → 10 | 12 → 10 | 140 → 120 (−20) |",
+                         "| **total** | | | **8,246 → 7,934 (−312)** |"]
+
+
+def test_model_changes_model_3_to_model_4():
+    # By hand: block 4 10 -> 16 (1,440 + 32) becomes 10 -> 14 (1,260 + 28): 1,472 -> 1,288 (-184);
+    # block 5 16 -> 16 (2,304 + 32) becomes 14 -> 16 (2,016 + 32): 2,336 -> 2,048 (-288);
+    # block 6 16 -> 12 (1,752) becomes 16 -> 14 (2,044): +292; head 120 -> 140: +20. Total 7,934 -> 7,774.
+    lines = lessons.model_changes("model_3", "model_4").splitlines()
+    assert lines[2:] == ["| convblock4 | 10 → 16 | 10 → 14 | 1,472 → 1,288 (−184) |",
+                         "| convblock5 | 16 → 16 | 14 → 16 | 2,336 → 2,048 (−288) |",
+                         "| convblock6 | 16 → 12 | 16 → 14 | 1,752 → 2,044 (+292) |",
+                         "| head | 12 → 10 | 14 → 10 | 120 → 140 (+20) |",
+                         "| **total** | | | **7,934 → 7,774 (−160)** |"]
+    assert lessons.model_changes("model_2", "model_3").splitlines()[2:] == [
+        "| **total** | | | **7,934 → 7,934 (±0)** |"]  # the same network
