@@ -87,15 +87,15 @@ def test_nan_loss_stops_with_a_clear_error():
 
 
 def test_ctrl_c_keeps_the_history_so_far(mnist_root, monkeypatch):
-    real_test, calls = engine.test, []
+    real_train, calls = engine.train, []
 
     def interrupt_second_epoch(*args, **kwargs):
         calls.append(1)
         if len(calls) == 2:
             raise KeyboardInterrupt
-        return real_test(*args, **kwargs)
+        return real_train(*args, **kwargs)
 
-    monkeypatch.setattr(engine, "test", interrupt_second_epoch)
+    monkeypatch.setattr(engine, "train", interrupt_second_epoch)
     run = fit("model_4", smoke=True, epochs=3, device="cpu", data_root=mnist_root, progress=False)
     assert run.interrupted and not run.complete
     assert len(run.history) == 1 and math.isfinite(run.history[0]["test_acc"])

@@ -175,10 +175,14 @@ def test_report_rewrites_then_checks_clean(results):
 def test_sweep_pools_only_seeds_of_the_same_recipe(results, smoke_run):
     folder, readme = results
     older = dataclasses.replace(smoke_run, smoke=False, recipe=smoke_run.recipe.with_overrides(
-        epochs=2, seed=2, scheduler="step", lr=0.05, step_size=5, gamma=0.2))
+        epochs=2, seed=2, scheduler="step", lr=0.05, step_size=5, gamma=0.2, ema_epochs=0.0))
     save_run(older, folder / "sweep", stem="model_4-seed2")
+    same_label = dataclasses.replace(smoke_run, smoke=False, recipe=smoke_run.recipe.with_overrides(
+        epochs=2, seed=3, dropout=0.0))  # differs only in a setting the label does not name
+    save_run(same_label, folder / "sweep", stem="model_4-seed3")
     table = report.sweep_table(folder / "sweep")
     assert f"| {MODEL_4_LABEL} | 1 |" in table and "| model_4 (fast, step, lr 0.05) | 2 |" in table
+    assert f"| {MODEL_4_LABEL} [2] | 3 |" in table  # kept apart all the same
 
 
 def test_malformed_record_fails_and_leaves_the_readme(results):
