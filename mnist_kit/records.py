@@ -63,15 +63,21 @@ def record_stem(recipe: Recipe) -> str:
     """File name of a run's record: the recipe name, plus what differs from the named recipe.
 
     ``model_4`` for the recipe as written, ``model_4-classic`` on the other pipeline, ``model_4-seed7``
-    for another seed, so a variant never overwrites the record the README and notebooks use.
-    (Validation runs have a folder of their own, ``record_dir``.)
+    for another seed, ``model_4-epochs5-rotation15`` for other settings, so a variant never overwrites
+    the record the README and notebooks use. (Validation runs have a folder of their own, ``record_dir``.)
     """
     base = RECIPES.get(recipe.name)
     stem = recipe.name
-    if base is not None and recipe.pipeline != base.pipeline:
+    if base is None:
+        return stem
+    if recipe.pipeline != base.pipeline:
         stem += f"-{recipe.pipeline}"
-    if base is not None and recipe.seed != base.seed:
+    if recipe.seed != base.seed:
         stem += f"-seed{recipe.seed}"
+    changed = {k: v for k, v in recipe.to_dict().items()
+               if k not in ("name", "pipeline", "seed") and v != base.to_dict()[k]}
+    for key, value in changed.items():
+        stem += f"-{key}{'_'.join(map(str, value)) if isinstance(value, list) else format(value, 'g') if isinstance(value, float) else value}"
     return stem
 
 

@@ -242,6 +242,13 @@ def static_note(what: str = "widget") -> Markdown:
                     f"cannot show widgets, so there you see the figure only.*")
 
 
+def with_static_figure(box, what: str = "widget"):
+    """Show a widget's figure at its default setting as a plain image first (what GitHub and nbviewer show,
+    since they cannot run widgets), then the widget itself. Taught in every notebook with a widget."""
+    display(box.figure, static_note(what))
+    return box
+
+
 # --- feature maps -------------------------------------------------------------------------
 
 def feature_maps_figure(model, image: torch.Tensor, block: str | None = None, x: int | None = None,

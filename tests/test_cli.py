@@ -37,7 +37,7 @@ def test_smoke_train_from_the_command_line(mnist_root, tmp_path):
                           capture_output=True, text=True, env=env, timeout=300)
     assert done.returncode == 0, done.stderr
     assert "Test set: Average loss:" in done.stdout and "Recorded smoke run" in done.stdout
-    assert (tmp_path / "smoke" / "model_1.json").is_file()
+    assert (tmp_path / "smoke" / "model_1-epochs1.json").is_file()
     assert not (tmp_path / "results").exists()
 
 
@@ -49,7 +49,7 @@ def test_validation_run_from_the_command_line(mnist_root, tmp_path, capsys, monk
                  "--results-dir", str(tmp_path / "results"), "--smoke"]) == 0
     out = capsys.readouterr().out
     assert "Validation set: Average loss:" in out and "Test set" not in out
-    record = json.loads((tmp_path / "smoke" / "model_4.json").read_text())
+    record = json.loads((tmp_path / "smoke" / "model_4-epochs1.json").read_text())
     assert record["evaluated_on"] == "validation" and "val_acc" in record["history"][0]
 
 

@@ -22,7 +22,7 @@ def scratch_smoke_dir(tmp_path, monkeypatch):
 
 def test_record_round_trip(full_run, tmp_path):
     path = save_run(full_run, tmp_path / "results")
-    assert path == tmp_path / "results" / "model_4.json"
+    assert path == tmp_path / "results" / "model_4-epochs2.json"  # a 2-epoch variant keeps off model_4.json
     record = load_record(path)
     assert record["parameters"] == 7774 and record["complete"] and not record["smoke"]
     assert record["history"] == json.loads(json.dumps(full_run.history))
@@ -47,7 +47,7 @@ def test_smoke_run_never_replaces_a_full_record(full_run, smoke_run, tmp_path):
 def test_interrupted_run_goes_to_partial(full_run, tmp_path):
     cut = dataclasses.replace(full_run, history=full_run.history[:1], interrupted=True)
     path = save_run(cut, tmp_path / "results")
-    assert path == tmp_path / "results" / "partial" / "model_4.json"
+    assert path == tmp_path / "results" / "partial" / "model_4-epochs2.json"
     assert load_record(path)["complete"] is False
 
 
@@ -94,7 +94,7 @@ def test_validation_runs_have_a_folder_of_their_own(full_run, tmp_path):
     rows = [{k.replace("test_", "val_"): v for k, v in row.items()} for row in full_run.history]
     val_run = dataclasses.replace(full_run, evaluated_on="validation", history=rows)
     path = save_run(val_run, tmp_path / "results")
-    assert path == tmp_path / "results" / "validation" / "model_4.json"
+    assert path == tmp_path / "results" / "validation" / "model_4-epochs2.json"
     record = load_record(path)
     assert record["evaluated_on"] == "validation" and "val_acc" in record["history"][0]
 
@@ -127,8 +127,18 @@ def test_full_disk_keeps_the_run_and_says_where(full_run, tmp_path, monkeypatch,
 
     monkeypatch.setattr(records, "atomic_write_bytes", full_disk)
     path = save_run(full_run, results)
-    assert path == tmp_path / "smoke" / "rescued" / "model_4.json"
+    assert path == tmp_path / "smoke" / "rescued" / "model_4-epochs2.json"
     assert load_record(path)["complete"] and path.with_suffix(".pt").is_file()
     said = capsys.readouterr().out
     assert str(results) in said and "MiB" in said and str(path.parent) in said
     assert not results.exists() or not list(results.rglob("*.json"))
+
+
+def test_a_variant_never_takes_the_name_of_the_recipe_it_changes():
+    from mnist_kit.recipes import get_recipe
+
+    recipe = get_recipe("model_1")
+    assert records.record_stem(recipe) == "model_1"
+    assert records.record_stem(recipe.with_overrides(seed=7, pipeline="classic")) == "model_1-classic-seed7"
+    assert records.record_stem(recipe.with_overrides(epochs=5, rotation=15.0)) == "model_1-rotation15-epochs5"
+    assert records.record_stem(recipe.with_overrides(milestones=(3, 9))) == "model_1-milestones3_9"

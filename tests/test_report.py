@@ -155,7 +155,7 @@ def results(tmp_path, smoke_run, monkeypatch):
     monkeypatch.setenv("MNIST_KIT_SMOKE_DIR", str(tmp_path / "smoke"))
     full = dataclasses.replace(smoke_run, recipe=smoke_run.recipe.with_overrides(epochs=2), smoke=False)
     folder = tmp_path / "results"
-    save_run(full, folder)
+    save_run(full, folder, stem="model_4")
     save_run(full, folder / "sweep", stem="model_4-seed1")
     readme = tmp_path / "README.md"
     readme.write_text(README)
