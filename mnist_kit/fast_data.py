@@ -3,6 +3,7 @@
 Batches are cut, augmented (the same ColorJitter and RandomRotation as the classic pipeline, pixel for
 pixel the same rotation) and normalised there, with no per-image Python work.
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -92,8 +93,9 @@ class TensorLoader:
     Taught in ``notebooks/02_model_2.ipynb`` (why the fast path exists and what it must match).
     """
 
-    def __init__(self, images, labels, *, batch_size=128, shuffle=False, rotation=0.0, jitter=0.0,
-                 device="cpu", seed=1):
+    def __init__(
+        self, images, labels, *, batch_size=128, shuffle=False, rotation=0.0, jitter=0.0, device="cpu", seed=1
+    ):
         self.device = torch.device(device)
         self.images = images.to(self.device)  # uint8: a quarter of float32's memory
         self.labels = labels.to(self.device)
@@ -110,7 +112,7 @@ class TensorLoader:
         order = torch.randperm(n, generator=self.generator) if self.shuffle else torch.arange(n)
         order = order.to(self.device)
         for start in range(0, n, self.batch_size):
-            index = order[start:start + self.batch_size]
+            index = order[start : start + self.batch_size]
             x = augment_batch(self.images[index], self.rotation, self.jitter, self.generator)
             yield x.sub_(MEAN).div_(STD), self.labels[index]
 
@@ -120,8 +122,19 @@ def _fixed_subset_tensors(images, labels, size):
     return (images, labels) if keep is None else (images[keep], labels[keep])
 
 
-def fast_loaders(*, rotation=0.0, jitter=0.0, batch_size=128, test_batch_size=1000, device="cpu",
-                 data_root=None, train_subset=None, test_subset=None, seed=1, validation=False):
+def fast_loaders(
+    *,
+    rotation=0.0,
+    jitter=0.0,
+    batch_size=128,
+    test_batch_size=1000,
+    device="cpu",
+    data_root=None,
+    train_subset=None,
+    test_subset=None,
+    seed=1,
+    validation=False,
+):
     """Train and test ``TensorLoader`` s: the fast path, same arguments as ``classic_loaders``."""
     root = Path(data_root if data_root is not None else default_data_root())
     prepare_mnist(root)
@@ -133,8 +146,12 @@ def fast_loaders(*, rotation=0.0, jitter=0.0, batch_size=128, test_batch_size=10
     else:
         eval_loader = fast_test_loader(root, device, test_batch_size, test_subset)
     train = _fixed_subset_tensors(images, labels, train_subset)
-    return (TensorLoader(*train, batch_size=batch_size, shuffle=True, rotation=rotation, jitter=jitter,
-                         device=device, seed=seed), eval_loader)
+    return (
+        TensorLoader(
+            *train, batch_size=batch_size, shuffle=True, rotation=rotation, jitter=jitter, device=device, seed=seed
+        ),
+        eval_loader,
+    )
 
 
 def fast_test_loader(data_root=None, device="cpu", batch_size=1000, subset=None) -> TensorLoader:

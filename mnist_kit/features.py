@@ -6,6 +6,7 @@ keeping its aspect ratio and anti-aliased to grey levels, then placed in a 28×2
 centre of mass sits in the middle. ``preprocess_drawing`` does the same to a drawing, then normalises
 it like the training data. Taught in ``notebooks/04_model_4.ipynb`` ("What the network sees").
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -32,8 +33,10 @@ def committed_model(name: str = "model_4", results_dir=None) -> torch.nn.Module:
 
     path = Path(results_dir or default_results_dir()) / f"{name}.json"
     if not path.with_suffix(".pt").is_file():
-        raise FileNotFoundError(f"{path.with_suffix('.pt')} is missing: check out the committed results "
-                                f"(git checkout -- results/) or train it: python -m mnist_kit train {name}")
+        raise FileNotFoundError(
+            f"{path.with_suffix('.pt')} is missing: check out the committed results "
+            f"(git checkout -- results/) or train it: python -m mnist_kit train {name}"
+        )
     return load_trained_model(path)
 
 
@@ -47,9 +50,12 @@ def block_activations(model: torch.nn.Module, image: torch.Tensor, blocks=BLOCKS
     """The output (channels × height × width) of each named block for one normalised 1×1×28×28 image,
     caught by forward hooks while the model runs."""
     caught = {}
-    hooks = [model.get_submodule(name).register_forward_hook(
-        lambda _module, _inp, out, name=name: caught.__setitem__(name, out[0].detach().cpu()))
-        for name in blocks]
+    hooks = [
+        model.get_submodule(name).register_forward_hook(
+            lambda _module, _inp, out, name=name: caught.__setitem__(name, out[0].detach().cpu())
+        )
+        for name in blocks
+    ]
     try:
         model.eval()
         with torch.inference_mode():
@@ -95,7 +101,7 @@ def preprocess_drawing(array) -> torch.Tensor:
     rows, cols = np.nonzero(ink > 0.05)
     if len(rows) == 0:
         raise ValueError("the drawing is empty: draw a digit first")
-    crop = ink[rows.min():rows.max() + 1, cols.min():cols.max() + 1]
+    crop = ink[rows.min() : rows.max() + 1, cols.min() : cols.max() + 1]
     scale = 20 / max(crop.shape)
     height, width = (max(1, round(side * scale)) for side in crop.shape)
     small = Image.fromarray(np.uint8(crop * 255)).resize((width, height), Image.Resampling.LANCZOS)
@@ -113,7 +119,7 @@ def centre_by_mass(digit: np.ndarray, size: int = 28) -> np.ndarray:
     top = int(np.clip(round(size / 2 - cy), 0, size - digit.shape[0]))
     left = int(np.clip(round(size / 2 - cx), 0, size - digit.shape[1]))
     out = np.zeros((size, size), dtype=np.float32)
-    out[top:top + digit.shape[0], left:left + digit.shape[1]] = digit
+    out[top : top + digit.shape[0], left : left + digit.shape[1]] = digit
     return out
 
 
@@ -127,8 +133,13 @@ def unnormalise(image: torch.Tensor) -> torch.Tensor:
     return (image.reshape(28, 28) * STD + MEAN).clamp(0, 1)
 
 
-def pick_digit(labels: torch.Tensor, source: str = "index", number: int = 0, digit_class: int = 0,
-               wrong: torch.Tensor | None = None) -> int:
+def pick_digit(
+    labels: torch.Tensor,
+    source: str = "index",
+    number: int = 0,
+    digit_class: int = 0,
+    wrong: torch.Tensor | None = None,
+) -> int:
     """The index of a test digit: the ``number``-th of the test set (``source="index"``), of the digits
     labelled ``digit_class`` (``"class"``), or of the model's mistakes ``wrong`` (``"mistake"``)."""
     if source == "index":

@@ -4,6 +4,7 @@ A notebook never carries a copy of a function that could drift from the library:
 the source Python runs, and ``tests/test_notebook_sources.py`` fails when a notebook's committed output
 no longer matches it. ``recipe_changes`` and ``model_changes`` are the diffs each iteration begins with.
 """
+
 from __future__ import annotations
 
 import inspect
@@ -54,8 +55,9 @@ def recipe_changes(before, after) -> str:
     Taught in ``notebooks/02_model_2.ipynb`` onwards: each iteration opens with what it changed.
     """
     old, new = before.to_dict(), after.to_dict()
-    rows = [f"| {key} | {_cell(old[key])} | {_cell(new[key])} |" for key in old
-            if key != "name" and old[key] != new[key]]
+    rows = [
+        f"| {key} | {_cell(old[key])} | {_cell(new[key])} |" for key in old if key != "name" and old[key] != new[key]
+    ]
     if not rows:
         return f"_{before.name} and {after.name} share every setting._"
     return "\n".join([f"| setting | {before.name} | {after.name} |", "| --- | --- | --- |", *rows])
@@ -79,10 +81,18 @@ def model_changes(before_name: str, after_name: str) -> str:
     """
     before, after = MODELS[before_name](), MODELS[after_name]()
     old, new = _blocks(before), _blocks(after)
-    rows = [f"| {name} | {old[name][0]} → {old[name][1]} | {new[name][0]} → {new[name][1]} | "
-            f"{old[name][2]:,} → {new[name][2]:,} ({signed(new[name][2] - old[name][2])}) |"
-            for name in old if old[name] != new[name]]
+    rows = [
+        f"| {name} | {old[name][0]} → {old[name][1]} | {new[name][0]} → {new[name][1]} | "
+        f"{old[name][2]:,} → {new[name][2]:,} ({signed(new[name][2] - old[name][2])}) |"
+        for name in old
+        if old[name] != new[name]
+    ]
     total_old, total_new = count_parameters(before), count_parameters(after)
-    return "\n".join([f"| block | {before_name}: channels in → out | {after_name}: channels in → out | parameters |",
-                      "| --- | --- | --- | ---: |", *rows,
-                      f"| **total** | | | **{total_old:,} → {total_new:,} ({signed(total_new - total_old)})** |"])
+    return "\n".join(
+        [
+            f"| block | {before_name}: channels in → out | {after_name}: channels in → out | parameters |",
+            "| --- | --- | --- | ---: |",
+            *rows,
+            f"| **total** | | | **{total_old:,} → {total_new:,} ({signed(total_new - total_old)})** |",
+        ]
+    )

@@ -3,6 +3,7 @@
 This is the original assignment's pipeline (``--pipeline classic``); ``fast_data`` does the same work
 on whole batches. Taught in ``notebooks/01_model_1.ipynb`` (the transforms).
 """
+
 from __future__ import annotations
 
 import os
@@ -48,9 +49,20 @@ def mnist_datasets(root=None, train_transform=None, test_transform=None, *, prep
     return train, test
 
 
-def classic_loaders(*, rotation=0.0, jitter=0.0, batch_size=128, test_batch_size=1000, device="cpu",
-                    data_root=None, train_subset=None, test_subset=None, seed=1, num_workers=None,
-                    validation=False):
+def classic_loaders(
+    *,
+    rotation=0.0,
+    jitter=0.0,
+    batch_size=128,
+    test_batch_size=1000,
+    device="cpu",
+    data_root=None,
+    train_subset=None,
+    test_subset=None,
+    seed=1,
+    num_workers=None,
+    validation=False,
+):
     """Train and test DataLoaders with the original per-image transforms.
 
     ``validation=True`` trains on the first 50,000 training images and evaluates on the last 10,000

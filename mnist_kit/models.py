@@ -17,6 +17,7 @@ Model_1 (8,246 parameters), Model_2 and Model_3 (7,934; the same network, traine
 differently) and Model_4 (7,774) differ only in the widths of their last three blocks.
 Taught in ``notebooks/01_model_1.ipynb`` and, for Model_4, ``notebooks/04_model_4.ipynb``.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -45,17 +46,17 @@ class TinyNet(nn.Module):
     def __init__(self, dropout: float = 0.05):
         super().__init__()
         c4, c5, c6 = self.widths
-        self.convblock1 = conv_block(1, 10, dropout)            # 28 -> 26
-        self.convblock2 = conv_block(10, 12, dropout)           # 26 -> 24
+        self.convblock1 = conv_block(1, 10, dropout)  # 28 -> 26
+        self.convblock2 = conv_block(10, 12, dropout)  # 26 -> 24
         self.transition = nn.Sequential(
-            nn.Conv2d(12, 10, kernel_size=1, bias=False),         # mix channels, keep 24x24
-            nn.MaxPool2d(2, 2),                                   # 24 -> 12
+            nn.Conv2d(12, 10, kernel_size=1, bias=False),  # mix channels, keep 24x24
+            nn.MaxPool2d(2, 2),  # 24 -> 12
         )
-        self.convblock3 = conv_block(10, 10, dropout)           # 12 -> 10
-        self.convblock4 = conv_block(10, c4, dropout)           # 10 -> 8
-        self.convblock5 = conv_block(c4, c5, dropout)           # 8 -> 6
+        self.convblock3 = conv_block(10, 10, dropout)  # 12 -> 10
+        self.convblock4 = conv_block(10, c4, dropout)  # 10 -> 8
+        self.convblock5 = conv_block(c4, c5, dropout)  # 8 -> 6
         self.convblock6 = conv_block(c5, c6, dropout, padding=1)  # 6 -> 6
-        self.gap = nn.AvgPool2d(kernel_size=6)                  # 6 -> 1
+        self.gap = nn.AvgPool2d(kernel_size=6)  # 6 -> 1
         self.head = nn.Conv2d(c6, 10, kernel_size=1, bias=False)
 
     def forward(self, x):
@@ -72,11 +73,13 @@ class TinyNet(nn.Module):
 
 class Model1(TinyNet):
     """Iteration 1: 8,246 parameters, just over the 8k budget."""
+
     widths = (16, 16, 14)
 
 
 class Model2(TinyNet):
     """Iterations 2 and 3: the last block narrowed to 12 channels, 7,934 parameters."""
+
     widths = (16, 16, 12)
 
 
@@ -86,6 +89,7 @@ class Model3(Model2):
 
 class Model4(TinyNet):
     """Iteration 4: block 4 narrowed to 14 and block 6 widened back to 14, 7,774 parameters."""
+
     widths = (14, 16, 14)
 
 
@@ -129,9 +133,13 @@ def layer_shapes(model: nn.Module, input_size=(1, 28, 28)) -> list[tuple[str, tu
     probe = copy.deepcopy(model).cpu().eval()
     for module in probe.modules():
         if len(list(module.children())) == 0:
-            hooks.append(module.register_forward_hook(
-                lambda m, _inp, out: rows.append(
-                    (type(m).__name__, tuple(out.shape[1:]), sum(p.numel() for p in m.parameters())))))
+            hooks.append(
+                module.register_forward_hook(
+                    lambda m, _inp, out: rows.append(
+                        (type(m).__name__, tuple(out.shape[1:]), sum(p.numel() for p in m.parameters()))
+                    )
+                )
+            )
     with torch.no_grad():
         probe(torch.zeros(1, *input_size))
     for hook in hooks:
@@ -156,9 +164,19 @@ def receptive_field_table(model: nn.Module, input_size=(1, 28, 28)) -> list[dict
         state["start"] += ((k - 1) / 2 - p) * state["jump"]
         state["rf"] += (k - 1) * state["jump"]
         state["jump"] *= s
-        rows.append({"layer": name, "type": type(module).__name__, "kernel": k, "stride": s, "padding": p,
-                     "output_size": out.shape[-1], "receptive_field": state["rf"], "jump": state["jump"],
-                     "start": state["start"]})
+        rows.append(
+            {
+                "layer": name,
+                "type": type(module).__name__,
+                "kernel": k,
+                "stride": s,
+                "padding": p,
+                "output_size": out.shape[-1],
+                "receptive_field": state["rf"],
+                "jump": state["jump"],
+                "start": state["start"],
+            }
+        )
 
     for name, module in probe.named_modules():
         if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):

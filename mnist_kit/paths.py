@@ -5,6 +5,7 @@ the kit runs from a checkout (the usual course set-up), so a notebook started in
 ``notebooks/`` and a command started at the repo root agree on one data copy.
 Environment variables override them for shared machines and CI.
 """
+
 from __future__ import annotations
 
 import os

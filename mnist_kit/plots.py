@@ -3,6 +3,7 @@
 Each function returns a matplotlib ``Figure`` built without pyplot, so a notebook cell shows it
 exactly once and tests can inspect its axes headless.
 """
+
 from __future__ import annotations
 
 import torch
@@ -75,10 +76,13 @@ def plot_misclassified(predictions, n: int = 20, columns: int = 10) -> Figure:
     axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
-    for ax, i in zip(axes.flat, wrong.tolist()):
+    for ax, i in zip(axes.flat, wrong.tolist(), strict=False):  # more axes than mistakes
         ax.imshow(predictions.images[i, 0].numpy(), cmap="gray", vmin=0, vmax=1)
-        ax.set_title(f"true {predictions.labels[i].item()} → {predictions.predicted[i].item()}\n"
-                     f"{100 * predictions.confidence[i].item():.0f}% sure", fontsize=8)
+        ax.set_title(
+            f"true {predictions.labels[i].item()} → {predictions.predicted[i].item()}\n"
+            f"{100 * predictions.confidence[i].item():.0f}% sure",
+            fontsize=8,
+        )
     total = len(predictions.wrong)
     fig.suptitle(f"{total} of {len(predictions.labels):,} test digits misclassified; the {len(wrong)} surest mistakes")
     fig.tight_layout()
@@ -111,8 +115,13 @@ def plot_confusion(predictions) -> Figure:
             count = matrix[t, p].item()
             if count and t != p:
                 mat_ax.text(p, t, str(count), ha="center", va="center", fontsize=8)
-    mat_ax.set(xticks=range(10), yticks=range(10), xlabel="predicted", ylabel="true",
-               title=f"Mistakes: {mistakes.sum().item()} of {matrix.sum().item():,}")
+    mat_ax.set(
+        xticks=range(10),
+        yticks=range(10),
+        xlabel="predicted",
+        ylabel="true",
+        title=f"Mistakes: {mistakes.sum().item()} of {matrix.sum().item():,}",
+    )
     bars = bar_ax.bar(range(10), accuracy.numpy(), color="steelblue")
     bar_ax.bar_label(bars, labels=[f"{a:.1f}" for a in accuracy.tolist()], fontsize=8)
     bar_ax.axhline(TARGET, color="crimson", linestyle="--", linewidth=1, label=f"{TARGET} %")
@@ -133,12 +142,24 @@ def plot_sweep(records: list[dict]) -> Figure:
     ax = fig.subplots()
     x = range(len(records))
     ax.plot(x, [a[-1] for a in accs], "o", color="steelblue", label="final epoch")
-    ax.plot(x, [min(a[-HOLD_EPOCHS:]) for a in accs], "_", markersize=16, mew=2, color="darkorange",
-            label=f"lowest of last {HOLD_EPOCHS}")
+    ax.plot(
+        x,
+        [min(a[-HOLD_EPOCHS:]) for a in accs],
+        "_",
+        markersize=16,
+        mew=2,
+        color="darkorange",
+        label=f"lowest of last {HOLD_EPOCHS}",
+    )
     ax.plot(x, [min(a[-STEADY_EPOCHS:]) for a in accs], "v", color="dimgrey", label=f"lowest of last {STEADY_EPOCHS}")
     ax.axhline(TARGET, color="crimson", linestyle="--", linewidth=1, label=f"target {TARGET} %")
-    ax.set(xticks=list(x), xticklabels=seeds, xlabel="seed", ylabel="test accuracy (%)",
-           title=f"{records[0]['recipe']}: {len(records)} seeds, the same recipe")
+    ax.set(
+        xticks=list(x),
+        xticklabels=seeds,
+        xlabel="seed",
+        ylabel="test accuracy (%)",
+        title=f"{records[0]['recipe']}: {len(records)} seeds, the same recipe",
+    )
     ax.grid(alpha=0.3)
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
@@ -161,15 +182,25 @@ def plot_schedule(recipe, steps_per_epoch: int = 469) -> Figure:
     if per_batch:
         peak = rates.index(max(rates))
         ax.plot(x[peak], rates[peak], "o", color="crimson", label=f"peak {rates[peak]:g}")
-        ax.annotate(f"peak {rates[peak]:g} in epoch {peak // steps + 1}", (x[peak], rates[peak]),
-                    textcoords="offset points", xytext=(8, -14), fontsize=9)
+        ax.annotate(
+            f"peak {rates[peak]:g} in epoch {peak // steps + 1}",
+            (x[peak], rates[peak]),
+            textcoords="offset points",
+            xytext=(8, -14),
+            fontsize=9,
+        )
     cuts = [] if per_batch else [i for i in range(1, len(rates)) if rates[i] != rates[i - 1]]
     for i in cuts:
         ax.axvline(x[i], color="grey", linestyle=":", label=f"from epoch {i + 1}: {rates[i - 1]:g} → {rates[i]:g}")
     ax.set_yscale("log")
-    ax.set(xlabel="epoch", ylabel="learning rate", xticks=range(1, recipe.epochs + 2),
-           title=f"{recipe.name}: {recipe.scheduler}, {rates[0]:.2g} → {max(rates):.2g} → {rates[-1]:.2g}"
-           if per_batch else f"{recipe.name}: {recipe.scheduler}, {rates[0]:g} → {rates[-1]:.2g}")
+    ax.set(
+        xlabel="epoch",
+        ylabel="learning rate",
+        xticks=range(1, recipe.epochs + 2),
+        title=f"{recipe.name}: {recipe.scheduler}, {rates[0]:.2g} → {max(rates):.2g} → {rates[-1]:.2g}"
+        if per_batch
+        else f"{recipe.name}: {recipe.scheduler}, {rates[0]:g} → {rates[-1]:.2g}",
+    )
     ax.grid(alpha=0.3, which="both")
     ax.legend(fontsize=8)
     fig.tight_layout()
@@ -186,14 +217,24 @@ def plot_iterations(records: list[dict]) -> Figure:
     ax = fig.subplots()
     for record in records:
         history = record["history"]
-        ax.plot([row["epoch"] for row in history], [row["test_acc"] for row in history], "o-", markersize=4,
-                label=f"{record['recipe']} ({record['parameters']:,} parameters)")
+        ax.plot(
+            [row["epoch"] for row in history],
+            [row["test_acc"] for row in history],
+            "o-",
+            markersize=4,
+            label=f"{record['recipe']} ({record['parameters']:,} parameters)",
+        )
     log = ORIGINAL["model_4"]["test_log"]
     ax.plot(range(1, len(log) + 1), log, "--", color="black", linewidth=1.2, label="original write-up, Model_4")
     ax.axhline(TARGET, color="crimson", linestyle=":", linewidth=1, label=f"target {TARGET} %")
     epochs = max(len(log), *(len(r["history"]) for r in records))
-    ax.set(ylim=(99.0, 99.6), xticks=range(1, epochs + 1), xlabel="epoch", ylabel="test accuracy (%)",
-           title="Test accuracy of each iteration (earlier epochs below 99.0 % are off the chart)")
+    ax.set(
+        ylim=(99.0, 99.6),
+        xticks=range(1, epochs + 1),
+        xlabel="epoch",
+        ylabel="test accuracy (%)",
+        title="Test accuracy of each iteration (earlier epochs below 99.0 % are off the chart)",
+    )
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()

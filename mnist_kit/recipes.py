@@ -4,6 +4,7 @@ The original write-up names each iteration's augmentation and scheduler but not 
 learning rate, step sizes or dropout; the values here are ours, and the notebook of each
 iteration says why they were chosen. Taught in every notebook's "Target" section.
 """
+
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, replace
@@ -17,20 +18,20 @@ STEADY_EPOCHS = 5  # the stricter window the seed sweep is judged on
 class Recipe:
     name: str
     model: str
-    rotation: float            # RandomRotation range, ± degrees
-    jitter: float              # ColorJitter brightness and contrast strength (0 = off)
+    rotation: float  # RandomRotation range, ± degrees
+    jitter: float  # ColorJitter brightness and contrast strength (0 = off)
     lr: float
-    scheduler: str             # "step" (StepLR), "multistep" (MultiStepLR) or "onecycle" (OneCycleLR, lr = peak)
-    gamma: float = 0.1         # StepLR, MultiStepLR: the factor of each cut
-    step_size: int = 0         # StepLR
+    scheduler: str  # "step" (StepLR), "multistep" (MultiStepLR) or "onecycle" (OneCycleLR, lr = peak)
+    gamma: float = 0.1  # StepLR, MultiStepLR: the factor of each cut
+    step_size: int = 0  # StepLR
     milestones: tuple[int, ...] = field(default_factory=tuple)  # MultiStepLR
-    pct_start: float = 0.3     # OneCycleLR: share of the steps spent warming up to the peak
+    pct_start: float = 0.3  # OneCycleLR: share of the steps spent warming up to the peak
     momentum: float = 0.9
     dropout: float = 0.05
     epochs: int = 15
     batch_size: int = 128
     seed: int = 1
-    pipeline: str = "fast"     # "fast": tensors on the device; "classic": torchvision DataLoader + PIL
+    pipeline: str = "fast"  # "fast": tensors on the device; "classic": torchvision DataLoader + PIL
     # Evaluate an exponential moving average of the weights (and BatchNorm statistics) that remembers about
     # this many epochs; 0 = evaluate the raw weights. In epochs, not steps, so a value chosen on the
     # 50,000-image validation runs means the same on the 60,000-image final runs.
@@ -42,8 +43,15 @@ class Recipe:
 
     def schedule(self) -> dict:
         """The fields ``engine.make_scheduler`` takes, by name."""
-        return dict(scheduler=self.scheduler, lr=self.lr, epochs=self.epochs, step_size=self.step_size,
-                    gamma=self.gamma, milestones=self.milestones, pct_start=self.pct_start)
+        return dict(
+            scheduler=self.scheduler,
+            lr=self.lr,
+            epochs=self.epochs,
+            step_size=self.step_size,
+            gamma=self.gamma,
+            milestones=self.milestones,
+            pct_start=self.pct_start,
+        )
 
     def to_dict(self) -> dict:
         data = asdict(self)
@@ -56,8 +64,9 @@ RECIPES: dict[str, Recipe] = {
     for r in (
         Recipe("model_1", "model_1", rotation=7, jitter=0.1, lr=0.01, scheduler="step", step_size=6, gamma=0.1),
         Recipe("model_2", "model_2", rotation=5, jitter=0.1, lr=0.01, scheduler="step", step_size=6, gamma=0.1),
-        Recipe("model_3", "model_3", rotation=7, jitter=0.0, lr=0.01, scheduler="multistep",
-               milestones=(5, 10), gamma=0.1),
+        Recipe(
+            "model_3", "model_3", rotation=7, jitter=0.0, lr=0.01, scheduler="multistep", milestones=(5, 10), gamma=0.1
+        ),
         # Tuned in four rounds (results/tuning/model_4.json). Rounds 1-3 were judged on the test set: round 1
         # dropped the original's brightness/contrast jitter; round 2 replaced StepLR by one cycle (warm up to the
         # peak, then anneal to almost nothing); round 3 raised the peak from 0.1 to 0.2. Round 4, judged on the

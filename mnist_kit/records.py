@@ -5,6 +5,7 @@ run under ``results/partial/`` and a validation (tuning) run under ``results/val
 of them can replace a full record. When the results folder is full, the run is saved in the scratch
 folder instead and the message says where. Taught in every notebook's "Results" section.
 """
+
 from __future__ import annotations
 
 import errno
@@ -19,8 +20,8 @@ import torch
 from .data import IDX_FILES
 from .engine import Run
 from .models import count_parameters, get_model
-from .recipes import RECIPES, Recipe
 from .paths import atomic_write_bytes, default_results_dir, smoke_results_dir
+from .recipes import RECIPES, Recipe
 
 FORMAT = 1
 HISTORY_KEYS = ("epoch", "lr", "train_loss", "train_acc", "seconds")  # plus <split>_loss, <split>_acc
@@ -52,8 +53,12 @@ def run_record(run: Run) -> dict:
         "device_name": run.device_name,
         "started_at": run.started_at,
         "wall_seconds": round(run.seconds, 2),
-        "versions": {"mnist_kit": __version__, "torch": torch.__version__, "torchvision": torchvision.__version__,
-                     "python": platform.python_version()},
+        "versions": {
+            "mnist_kit": __version__,
+            "torch": torch.__version__,
+            "torchvision": torchvision.__version__,
+            "python": platform.python_version(),
+        },
         "data_md5": {name: md5 for name, (md5, _size) in IDX_FILES.items()},  # verified before training
         "history": run.history,
     }
@@ -74,10 +79,15 @@ def record_stem(recipe: Recipe) -> str:
         stem += f"-{recipe.pipeline}"
     if recipe.seed != base.seed:
         stem += f"-seed{recipe.seed}"
-    changed = {k: v for k, v in recipe.to_dict().items()
-               if k not in ("name", "pipeline", "seed") and v != base.to_dict()[k]}
+    changed = {
+        k: v for k, v in recipe.to_dict().items() if k not in ("name", "pipeline", "seed") and v != base.to_dict()[k]
+    }
     for key, value in changed.items():
-        stem += f"-{key}{'_'.join(map(str, value)) if isinstance(value, list) else format(value, 'g') if isinstance(value, float) else value}"
+        if isinstance(value, list):
+            value = "_".join(map(str, value))
+        elif isinstance(value, float):
+            value = format(value, "g")
+        stem += f"-{key}{value}"
     return stem
 
 
@@ -107,8 +117,10 @@ def save_run(run: Run, results_dir=None, stem: str | None = None) -> Path:
             raise
         rescue = smoke_results_dir() / "rescued"
         need = sum(map(len, files.values())) / 2**20
-        print(f"Could not write the record to {folder} ({exc.strerror}): it needs {need:.1f} MiB there.\n"
-              f"The run is kept in {rescue} instead; free some space and move both files into {folder}.")
+        print(
+            f"Could not write the record to {folder} ({exc.strerror}): it needs {need:.1f} MiB there.\n"
+            f"The run is kept in {rescue} instead; free some space and move both files into {folder}."
+        )
         _write_all(rescue, files)
         folder = rescue
     return folder / f"{stem}.json"
@@ -122,14 +134,26 @@ def _write_all(folder: Path, files: dict[str, bytes]) -> None:
 
 def validate_record(record: dict, source: str = "record") -> dict:
     """Raise ``RecordError`` unless ``record`` has the fields and values a report relies on."""
+
     def need(cond, why):
         if not cond:
             raise RecordError(f"{source}: {why}")
 
     need(isinstance(record, dict), "not a JSON object")
-    for key, kind in (("format", int), ("recipe", str), ("model", str), ("parameters", int), ("seed", int),
-                      ("epochs", int), ("complete", bool), ("smoke", bool), ("device", str),
-                      ("device_name", str), ("wall_seconds", (int, float)), ("history", list)):
+    for key, kind in (
+        ("format", int),
+        ("recipe", str),
+        ("model", str),
+        ("parameters", int),
+        ("seed", int),
+        ("epochs", int),
+        ("complete", bool),
+        ("smoke", bool),
+        ("device", str),
+        ("device_name", str),
+        ("wall_seconds", (int, float)),
+        ("history", list),
+    ):
         need(isinstance(record.get(key), kind), f"field {key!r} missing or not {getattr(kind, '__name__', kind)}")
     need(record["format"] == FORMAT, f"format {record['format']} is not {FORMAT}")
     need(len(record["history"]) == record["epochs"] > 0, "history length does not match epochs")
@@ -138,10 +162,14 @@ def validate_record(record: dict, source: str = "record") -> dict:
     keys = (*HISTORY_KEYS, f"{split}_loss", f"{split}_acc")
     for row in record["history"]:
         need(isinstance(row, dict) and all(k in row for k in keys), f"history row lacks {keys}")
-        need(all(isinstance(row[k], (int, float)) and math.isfinite(row[k]) for k in keys),
-             f"epoch {row.get('epoch')}: a value is not a finite number")
-        need(0 <= row["train_acc"] <= 100 and 0 <= row[f"{split}_acc"] <= 100,
-             f"epoch {row['epoch']}: accuracy out of range")
+        need(
+            all(isinstance(row[k], (int, float)) and math.isfinite(row[k]) for k in keys),
+            f"epoch {row.get('epoch')}: a value is not a finite number",
+        )
+        need(
+            0 <= row["train_acc"] <= 100 and 0 <= row[f"{split}_acc"] <= 100,
+            f"epoch {row['epoch']}: accuracy out of range",
+        )
     return record
 
 

@@ -4,6 +4,7 @@
 ``results/``; ``report --check`` fails when the README is stale or a record is malformed, and
 never writes. Taught in every notebook's "Results" section (``summarize``).
 """
+
 from __future__ import annotations
 
 import json
@@ -22,10 +23,30 @@ ORIGINAL = {
     "model_1": {"parameters": 8246, "best_train": 99.42, "best_test": 99.38},
     "model_2": {"parameters": 7934, "best_train": 98.96, "best_test": 99.41},
     "model_3": {"parameters": 7934, "best_train": 98.75, "best_test": 99.48},
-    "model_4": {"parameters": 7774, "best_train": 99.41, "best_test": 99.44,
-                "test_log": [98.36, 98.73, 99.07, 99.12, 99.39, 99.39, 99.41, 99.38, 99.39, 99.43, 99.40, 99.44,
-                             99.43, 99.43, 99.42],
-                "target": "> 99.4 % over more than 7 epochs and kept at the last epoch", "target_epochs": 7},
+    "model_4": {
+        "parameters": 7774,
+        "best_train": 99.41,
+        "best_test": 99.44,
+        "test_log": [
+            98.36,
+            98.73,
+            99.07,
+            99.12,
+            99.39,
+            99.39,
+            99.41,
+            99.38,
+            99.39,
+            99.43,
+            99.40,
+            99.44,
+            99.43,
+            99.43,
+            99.42,
+        ],
+        "target": "> 99.4 % over more than 7 epochs and kept at the last epoch",
+        "target_epochs": 7,
+    },
 }
 PARAMETER_BUDGET = 8000  # the course's limit: fewer parameters than this
 NOISE_POINTS = 0.1  # a train-test gap smaller than this (in points) is within run-to-run noise
@@ -81,14 +102,19 @@ def summarize(record: dict) -> dict:
 def summary_markdown(record: dict) -> str:
     """A small Markdown table of one run next to the original write-up, for a notebook's Results."""
     s, original = summarize(record), ORIGINAL.get(record["model"], {})
-    rows = [("Parameters", f"{s['parameters']:,}", f"{original.get('parameters', 0):,}"),
-            ("Best train accuracy", f"{s['best_train']:.2f} %", f"{original.get('best_train', float('nan')):.2f} %"),
-            ("Best test accuracy", f"{s['best_test']:.2f} % (epoch {s['best_test_epoch']})",
-             f"{original.get('best_test', float('nan')):.2f} %"),
-            ("Last-epoch test accuracy", f"{s['last_test']:.2f} %", "–"),
-            (f"Epochs at ≥ {TARGET} %", f"{len(s['epochs_at_target'])} ({epoch_ranges(s['epochs_at_target'])})", "–"),
-            (f"Lowest of the last {HOLD_EPOCHS} epochs", f"{s['min_last']:.2f} %", "–"),
-            ("Seconds per epoch (median)", f"{s['seconds_per_epoch']:.1f} on {s['device_name']}", "–")]
+    rows = [
+        ("Parameters", f"{s['parameters']:,}", f"{original.get('parameters', 0):,}"),
+        ("Best train accuracy", f"{s['best_train']:.2f} %", f"{original.get('best_train', float('nan')):.2f} %"),
+        (
+            "Best test accuracy",
+            f"{s['best_test']:.2f} % (epoch {s['best_test_epoch']})",
+            f"{original.get('best_test', float('nan')):.2f} %",
+        ),
+        ("Last-epoch test accuracy", f"{s['last_test']:.2f} %", "–"),
+        (f"Epochs at ≥ {TARGET} %", f"{len(s['epochs_at_target'])} ({epoch_ranges(s['epochs_at_target'])})", "–"),
+        (f"Lowest of the last {HOLD_EPOCHS} epochs", f"{s['min_last']:.2f} %", "–"),
+        ("Seconds per epoch (median)", f"{s['seconds_per_epoch']:.1f} on {s['device_name']}", "–"),
+    ]
     lines = ["| | this run | original write-up |", "| --- | --- | --- |"]
     lines += [f"| {a} | {b} | {c} |" for a, b, c in rows]
     return "\n".join(lines)
@@ -96,21 +122,28 @@ def summary_markdown(record: dict) -> str:
 
 # --- README tables ------------------------------------------------------------------------
 
+
 def _load_all(folder: Path) -> list[tuple[str, dict]]:
     return [(path.stem, load_record(path)) for path in sorted(folder.glob("*.json"))]
 
 
 def results_table(results_dir: Path) -> str:
-    rows = ["| run | parameters | best train | best test | last epoch | epochs ≥ 99.4 % | s / epoch | pipeline | device |",
-            "| --- | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |"]
+    rows = [
+        "| run | parameters | best train | best test | last epoch | epochs ≥ 99.4 % | s / epoch | pipeline | device |",
+        "| --- | ---: | ---: | ---: | ---: | --- | ---: | --- | --- |",
+    ]
     for stem, record in _load_all(results_dir):
         if record["smoke"] or not record["complete"]:
-            raise RecordError(f"{results_dir / stem}.json is a {'smoke' if record['smoke'] else 'partial'} run; "
-                              "only full runs belong in results/")
+            raise RecordError(
+                f"{results_dir / stem}.json is a {'smoke' if record['smoke'] else 'partial'} run; "
+                "only full runs belong in results/"
+            )
         s = summarize(record)
-        rows.append(f"| {stem} | {s['parameters']:,} | {s['best_train']:.2f} % | {s['best_test']:.2f} % | "
-                    f"{s['last_test']:.2f} % | {len(s['epochs_at_target'])} ({epoch_ranges(s['epochs_at_target'])}) | "
-                    f"{s['seconds_per_epoch']:.1f} | {s['pipeline']} | {s['device_name']} |")
+        rows.append(
+            f"| {stem} | {s['parameters']:,} | {s['best_train']:.2f} % | {s['best_test']:.2f} % | "
+            f"{s['last_test']:.2f} % | {len(s['epochs_at_target'])} ({epoch_ranges(s['epochs_at_target'])}) | "
+            f"{s['seconds_per_epoch']:.1f} | {s['pipeline']} | {s['device_name']} |"
+        )
     return "\n".join(rows) if len(rows) > 2 else "_No full runs recorded yet: `make reproduce`._"
 
 
@@ -118,8 +151,11 @@ def recipe_label(record: dict) -> str:
     """How a sweep group is named: the recipe and the settings that tell its versions apart."""
     config = record["config"]
     ema = config.get("ema_epochs", 0)
-    return (f"{record['recipe']} ({config['pipeline']}, {config['scheduler']}, lr {config['lr']:g}"
-            + (f", weight average ~{ema:g} epoch" if ema else "") + ")")
+    return (
+        f"{record['recipe']} ({config['pipeline']}, {config['scheduler']}, lr {config['lr']:g}"
+        + (f", weight average ~{ema:g} epoch" if ema else "")
+        + ")"
+    )
 
 
 def sweep_groups(sweep_dir: Path) -> dict[str, list[dict]]:
@@ -142,8 +178,12 @@ def sweep_groups(sweep_dir: Path) -> dict[str, list[dict]]:
 def current_sweep(sweep_dir: Path, recipe) -> list[dict]:
     """The sweep records of ``recipe`` exactly as it is now (any seed), oldest seed first."""
     config = {k: v for k, v in recipe.to_dict().items() if k != "seed"}
-    return [r for records in sweep_groups(sweep_dir).values() for r in records
-            if r["recipe"] == recipe.name and {k: v for k, v in r["config"].items() if k != "seed"} == config]
+    return [
+        r
+        for records in sweep_groups(sweep_dir).values()
+        for r in records
+        if r["recipe"] == recipe.name and {k: v for k, v in r["config"].items() if k != "seed"} == config
+    ]
 
 
 def sweep_summary(records: list[dict]) -> dict:
@@ -151,14 +191,21 @@ def sweep_summary(records: list[dict]) -> dict:
     summaries = [summarize(r) for r in records]
     finals = [s["last_test"] for s in summaries]
     streaks = [s["longest_streak"] for s in summaries]
-    return {"seeds": [r["seed"] for r in records], "final_mean": statistics.mean(finals),
-            "final_std": statistics.stdev(finals) if len(finals) > 1 else 0.0,
-            "final_min": min(finals), "final_max": max(finals),
-            "min_last": min(s["min_last"] for s in summaries), "hold_last": sum(s["holds_target"] for s in summaries),
-            "min_steady": min(s["min_steady"] for s in summaries),
-            "hold_steady": sum(s["holds_steady"] for s in summaries),
-            "streak_min": min(streaks), "streak_max": max(streaks), "n": len(records),
-            "devices": sorted({r["device_name"] for r in records})}
+    return {
+        "seeds": [r["seed"] for r in records],
+        "final_mean": statistics.mean(finals),
+        "final_std": statistics.stdev(finals) if len(finals) > 1 else 0.0,
+        "final_min": min(finals),
+        "final_max": max(finals),
+        "min_last": min(s["min_last"] for s in summaries),
+        "hold_last": sum(s["holds_target"] for s in summaries),
+        "min_steady": min(s["min_steady"] for s in summaries),
+        "hold_steady": sum(s["holds_steady"] for s in summaries),
+        "streak_min": min(streaks),
+        "streak_max": max(streaks),
+        "n": len(records),
+        "devices": sorted({r["device_name"] for r in records}),
+    }
 
 
 SWEEP_HEADER = [
@@ -166,15 +213,18 @@ SWEEP_HEADER = [
     f"seeds holding ≥ {TARGET} % in last {HOLD_EPOCHS} | lowest of last {STEADY_EPOCHS} | "
     f"seeds holding ≥ {TARGET} % in last {STEADY_EPOCHS} | longest streak ≥ {TARGET} % (epochs, fewest–most) "
     "| device |",
-    "| --- | --- | ---: | ---: | --- | ---: | --- | --- | --- |"]
+    "| --- | --- | ---: | ---: | --- | ---: | --- | --- | --- |",
+]
 
 
 def sweep_row(label: str, records: list[dict]) -> str:
     """One row of the sweep table: the seeds of one recipe, summarised by ``sweep_summary``."""
     s = sweep_summary(records)
-    return (f"| {label} | {', '.join(map(str, s['seeds']))} | {s['final_mean']:.2f} ± {s['final_std']:.2f} % | "
-            f"{s['min_last']:.2f} % | {s['hold_last']} of {s['n']} | {s['min_steady']:.2f} % | "
-            f"{s['hold_steady']} of {s['n']} | {s['streak_min']}–{s['streak_max']} | {'; '.join(s['devices'])} |")
+    return (
+        f"| {label} | {', '.join(map(str, s['seeds']))} | {s['final_mean']:.2f} ± {s['final_std']:.2f} % | "
+        f"{s['min_last']:.2f} % | {s['hold_last']} of {s['n']} | {s['min_steady']:.2f} % | "
+        f"{s['hold_steady']} of {s['n']} | {s['streak_min']}–{s['streak_max']} | {'; '.join(s['devices'])} |"
+    )
 
 
 def sweep_table(sweep_dir: Path) -> str:
@@ -183,25 +233,36 @@ def sweep_table(sweep_dir: Path) -> str:
 
 
 def performance_table(bench_dir: Path) -> str:
-    rows = ["| device | pipeline | train img/s | test img/s | s / epoch | peak memory (MiB) | fast speed-up over the faster classic | fast ÷ compute-only (time) |",
-            "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    rows = [
+        "| device | pipeline | train img/s | test img/s | s / epoch | peak memory (MiB) "
+        "| fast speed-up over the faster classic | fast ÷ compute-only (time) |",
+        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for path in sorted(bench_dir.glob("epoch_speed-*.json")):
         try:
             record = json.loads(path.read_text())
             ratios = record["ratios"]
             for r in record["pipelines"]:
-                rows.append(f"| {record['device_name']} | {r['pipeline']} | {r['train_images_per_s']:,.0f} | "
-                            f"{r['test_images_per_s']:,.0f} | {r['epoch_seconds']:.2f} | {r['peak_memory_mib']:,.0f} | "
-                            + (f"{ratios['fast_speedup_over_classic']:.2f}× faster | {ratios['fast_over_compute_only']:.2f}× |"
-                               if r["pipeline"] == "fast" else " | |"))
+                rows.append(
+                    f"| {record['device_name']} | {r['pipeline']} | {r['train_images_per_s']:,.0f} | "
+                    f"{r['test_images_per_s']:,.0f} | {r['epoch_seconds']:.2f} | {r['peak_memory_mib']:,.0f} | "
+                    + (
+                        f"{ratios['fast_speedup_over_classic']:.2f}× faster | {ratios['fast_over_compute_only']:.2f}× |"
+                        if r["pipeline"] == "fast"
+                        else " | |"
+                    )
+                )
         except (KeyError, TypeError, ValueError) as exc:
             raise RecordError(f"{path}: malformed benchmark record ({exc})") from None
     return "\n".join(rows) if len(rows) > 2 else "_No benchmark recorded yet: `python benchmarks/epoch_speed.py`._"
 
 
 def render_tables(results_dir: Path) -> dict[str, str]:
-    return {"results": results_table(results_dir), "sweep": sweep_table(results_dir / "sweep"),
-            "performance": performance_table(results_dir / "benchmarks")}
+    return {
+        "results": results_table(results_dir),
+        "sweep": sweep_table(results_dir / "sweep"),
+        "performance": performance_table(results_dir / "benchmarks"),
+    }
 
 
 def fill_markers(text: str, tables: dict[str, str]) -> str:
@@ -230,8 +291,16 @@ def update_readme(readme: Path | None = None, results_dir: Path | None = None, c
     return new == old
 
 
-__all__ = ["TARGET", "summarize", "summary_markdown", "compare_with_original", "update_readme", "epoch_ranges",
-           "checklist_markdown", "iterations_table"]
+__all__ = [
+    "TARGET",
+    "summarize",
+    "summary_markdown",
+    "compare_with_original",
+    "update_readme",
+    "epoch_ranges",
+    "checklist_markdown",
+    "iterations_table",
+]
 
 
 def compare_with_original(record: dict) -> str:
@@ -240,7 +309,8 @@ def compare_with_original(record: dict) -> str:
     lines = [
         f"Parameters: {s['parameters']:,} (original {original['parameters']:,}; budget < {PARAMETER_BUDGET:,}: "
         f"{'within' if s['parameters'] < PARAMETER_BUDGET else 'over'}).",
-        f"Best test accuracy {s['best_test']:.2f} % at epoch {s['best_test_epoch']} against {original['best_test']:.2f} % "
+        f"Best test accuracy {s['best_test']:.2f} % at epoch {s['best_test_epoch']} "
+        f"against {original['best_test']:.2f} % "
         f"reported: {s['best_test'] - original['best_test']:+.2f} points.",
         f"Best train accuracy {s['best_train']:.2f} % against {original['best_train']:.2f} % reported: "
         f"{s['best_train'] - original['best_train']:+.2f} points.",
@@ -249,24 +319,32 @@ def compare_with_original(record: dict) -> str:
         f"{'all hold it' if s['holds_target'] else 'do not all hold it'} (lowest {s['min_last']:.2f} %).",
     ]
     final_train = record["history"][-1]["train_acc"]
-    lines.append(f"Final train accuracy {final_train:.2f} % vs final test accuracy {s['last_test']:.2f} %: "
-                 + gap_sentence(final_train - s["last_test"]))
+    lines.append(
+        f"Final train accuracy {final_train:.2f} % vs final test accuracy {s['last_test']:.2f} %: "
+        + gap_sentence(final_train - s["last_test"])
+    )
     return "\n".join(lines)
 
 
 def gap_sentence(gap: float) -> str:
     """What a final train-minus-test gap (in points) says; under ``NOISE_POINTS`` either way it says nothing."""
     if abs(gap) < NOISE_POINTS:
-        return (f"a gap of {gap:+.2f} points, within run-to-run noise (under {NOISE_POINTS:g} point): "
-                "train and test agree.")
+        return (
+            f"a gap of {gap:+.2f} points, within run-to-run noise (under {NOISE_POINTS:g} point): train and test agree."
+        )
     if gap < 0:
-        return (f"train sits {-gap:.2f} points below test, as it should when augmentation and dropout make the "
-                "training images harder than the test set; no sign of overfitting.")
-    return (f"train is {gap:.2f} points above test: the model fits its training images better than "
-            "new ones, a mild sign of overfitting.")
+        return (
+            f"train sits {-gap:.2f} points below test, as it should when augmentation and dropout make the "
+            "training images harder than the test set; no sign of overfitting."
+        )
+    return (
+        f"train is {gap:.2f} points above test: the model fits its training images better than "
+        "new ones, a mild sign of overfitting."
+    )
 
 
 # --- a notebook's checklist, and the iterations side by side -------------------------------
+
 
 def target_epochs(test_accs: list[float]) -> list[int]:
     """The epochs (counted from 1) whose test accuracy is at or above the target."""
@@ -281,12 +359,16 @@ def _epochs_line(s: dict, original: dict) -> str:
     at = s["epochs_at_target"]
     ours = f"{len(at)} of {s['epochs']} ({epoch_ranges(at)}), longest streak {s['longest_streak']}"
     if "test_log" not in original:
-        return (f"- {_mark(None)} Epochs at ≥ {TARGET} %: {ours}; the original write-up gives no per-epoch log "
-                "for this model")
+        return (
+            f"- {_mark(None)} Epochs at ≥ {TARGET} %: {ours}; the original write-up gives no per-epoch log "
+            "for this model"
+        )
     theirs = target_epochs(original["test_log"])
-    return (f"- {_mark(len(at) >= len(theirs))} Epochs at ≥ {TARGET} %, at least as many as the original write-up's: "
-            f"{ours}; the original's Model_4 log: {len(theirs)} ({epoch_ranges(theirs)}), "
-            f"longest streak {longest_streak(theirs)}")
+    return (
+        f"- {_mark(len(at) >= len(theirs))} Epochs at ≥ {TARGET} %, at least as many as the original write-up's: "
+        f"{ours}; the original's Model_4 log: {len(theirs)} ({epoch_ranges(theirs)}), "
+        f"longest streak {longest_streak(theirs)}"
+    )
 
 
 def _original_target_line(s: dict, original: dict) -> str:
@@ -295,17 +377,23 @@ def _original_target_line(s: dict, original: dict) -> str:
     ours, theirs = len(s["epochs_at_target"]), len(target_epochs(log))
     met = ours > needed and s["last_test"] >= TARGET
     theirs_met = theirs > needed and log[-1] >= TARGET
-    return (f"- {_mark(met)} The original write-up's own, stricter target ({original['target']}): this run has "
-            f"{ours} epochs at ≥ {TARGET} % and ends at {s['last_test']:.2f} %, so it "
-            f"{'meets' if met else 'does not meet'} it; by its own log the original had {theirs} such epochs and "
-            f"ended at {log[-1]:.2f} %, so it {'met' if theirs_met else 'did not meet'} it.")
+    return (
+        f"- {_mark(met)} The original write-up's own, stricter target ({original['target']}): this run has "
+        f"{ours} epochs at ≥ {TARGET} % and ends at {s['last_test']:.2f} %, so it "
+        f"{'meets' if met else 'does not meet'} it; by its own log the original had {theirs} such epochs and "
+        f"ended at {log[-1]:.2f} %, so it {'met' if theirs_met else 'did not meet'} it."
+    )
 
 
 def _sweep_lines(records: list[dict]) -> list[str]:
     s = sweep_summary(records)
-    return [f"- {_mark(s['hold_last'] == s['n'])} Every seed holds ≥ {TARGET} % over its last {HOLD_EPOCHS} "
-            f"epochs: {s['hold_last']} of {s['n']} (seeds {', '.join(map(str, s['seeds']))})",
-            "", *SWEEP_HEADER, sweep_row(recipe_label(records[0]), records)]
+    return [
+        f"- {_mark(s['hold_last'] == s['n'])} Every seed holds ≥ {TARGET} % over its last {HOLD_EPOCHS} "
+        f"epochs: {s['hold_last']} of {s['n']} (seeds {', '.join(map(str, s['seeds']))})",
+        "",
+        *SWEEP_HEADER,
+        sweep_row(recipe_label(records[0]), records),
+    ]
 
 
 def checklist_markdown(record: dict, sweep_records: list[dict] | None = None) -> str:
@@ -341,13 +429,18 @@ def _settings(record: dict) -> list[str]:
     """Blocks 4–6, augmentation, schedule, learning rate and weight average of a record, as table cells."""
     defaults = {f.name: f.default for f in fields(Recipe) if f.default is not MISSING}
     c = {**defaults, **record["config"]}  # records older than a setting (ema_epochs) ran with its default
-    schedule = {"step": f"StepLR: ×{c['gamma']:g} every {c['step_size']} epochs",
-                "multistep": f"MultiStepLR: ×{c['gamma']:g} after epochs {', '.join(map(str, c['milestones']))}",
-                "onecycle": f"OneCycleLR: {c['pct_start']:.0%} warm-up, then anneal"}[c["scheduler"]]
-    return [", ".join(map(str, MODELS[record["model"]].widths)),
-            f"±{c['rotation']:g}°, " + (f"jitter {c['jitter']:g}" if c["jitter"] else "no jitter"),
-            schedule, f"peak {c['lr']:g}" if c["scheduler"] == "onecycle" else f"{c['lr']:g}",
-            f"~{c['ema_epochs']:g} epoch" if c["ema_epochs"] else "none"]
+    schedule = {
+        "step": f"StepLR: ×{c['gamma']:g} every {c['step_size']} epochs",
+        "multistep": f"MultiStepLR: ×{c['gamma']:g} after epochs {', '.join(map(str, c['milestones']))}",
+        "onecycle": f"OneCycleLR: {c['pct_start']:.0%} warm-up, then anneal",
+    }[c["scheduler"]]
+    return [
+        ", ".join(map(str, MODELS[record["model"]].widths)),
+        f"±{c['rotation']:g}°, " + (f"jitter {c['jitter']:g}" if c["jitter"] else "no jitter"),
+        schedule,
+        f"peak {c['lr']:g}" if c["scheduler"] == "onecycle" else f"{c['lr']:g}",
+        f"~{c['ema_epochs']:g} epoch" if c["ema_epochs"] else "none",
+    ]
 
 
 def iterations_table(records: list[dict]) -> str:
@@ -356,16 +449,21 @@ def iterations_table(records: list[dict]) -> str:
 
     Taught in ``notebooks/04_model_4.ipynb``: what each iteration changed, and what it bought.
     """
-    rows = [f"| iteration | blocks 4–6 (channels) | augmentation | schedule | learning rate | weight average | "
-            f"parameters | best test | final test | epochs ≥ {TARGET} % |",
-            "| --- | --- | --- | --- | --- | --- | ---: | ---: | ---: | --- |"]
+    rows = [
+        f"| iteration | blocks 4–6 (channels) | augmentation | schedule | learning rate | weight average | "
+        f"parameters | best test | final test | epochs ≥ {TARGET} % |",
+        "| --- | --- | --- | --- | --- | --- | ---: | ---: | ---: | --- |",
+    ]
     before = None  # (settings cells, parameters) of the row above
     for record in records:
         s, cells = summarize(record), _settings(record)
-        shown = [f"**{c}**" if before and c != b else c for c, b in zip(cells, before[0] if before else cells,
-                                                                          strict=True)]
+        shown = [
+            f"**{c}**" if before and c != b else c for c, b in zip(cells, before[0] if before else cells, strict=True)
+        ]
         params = f"{s['parameters']:,}" + (f" ({signed(s['parameters'] - before[1])})" if before else "")
-        rows.append(f"| {record['recipe']} | {' | '.join(shown)} | {params} | {s['best_test']:.2f} % | "
-                    f"{s['last_test']:.2f} % | {len(s['epochs_at_target'])} ({epoch_ranges(s['epochs_at_target'])}) |")
+        rows.append(
+            f"| {record['recipe']} | {' | '.join(shown)} | {params} | {s['best_test']:.2f} % | "
+            f"{s['last_test']:.2f} % | {len(s['epochs_at_target'])} ({epoch_ranges(s['epochs_at_target'])}) |"
+        )
         before = cells, s["parameters"]
     return "\n".join(rows)

@@ -5,6 +5,7 @@ epoch on a small real subset, recorded in a scratch folder); unset or ``0``, run
 The root ``conftest.py`` (every pytest run, the notebooks' kernels included) and ``.ci/run`` set it
 to ``1``. What the notebooks and ``python -m mnist_kit train`` / ``sweep`` call.
 """
+
 from __future__ import annotations
 
 import os
@@ -47,8 +48,7 @@ def sweep(recipe, seeds, *, smoke: bool | None = None, results_dir=None, **fit_a
     paths = []
     for seed in seeds:
         stem = f"{record_stem(recipe)}-seed{seed}"
-        run, path = train_and_record(recipe, smoke=smoke, seed=seed, results_dir=base / "sweep",
-                                     stem=stem, **fit_args)
+        run, path = train_and_record(recipe, smoke=smoke, seed=seed, results_dir=base / "sweep", stem=stem, **fit_args)
         if path is not None:
             paths.append(path)
         if run.interrupted:

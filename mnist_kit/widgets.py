@@ -8,6 +8,7 @@ matplotlib ``Figure`` (and the numbers it shows), so everything it draws can be 
 - ``feature_map_explorer``: every block's channels for one test digit, and what one unit can see;
 - ``draw_digit``: draw a digit with the mouse and watch the model read it.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -55,8 +56,10 @@ def _interactive(draw, controls: dict, **layout) -> W.VBox:
 
 # --- augmentation -------------------------------------------------------------------------
 
-def augmentation_figure(images: torch.Tensor, rotation: float = 0.0, brightness: float = 1.0,
-                        contrast: float = 1.0) -> Figure:
+
+def augmentation_figure(
+    images: torch.Tensor, rotation: float = 0.0, brightness: float = 1.0, contrast: float = 1.0
+) -> Figure:
     """The same uint8 digits before (top) and after (bottom) a fixed rotation and brightness/contrast."""
     before = images.unsqueeze(1).float() / 255
     after = adjust_brightness_contrast(before.clone(), brightness, contrast)
@@ -91,6 +94,7 @@ def augmentation_explorer(n: int = 8, data_root=None) -> W.VBox:
 
 # --- mistakes -----------------------------------------------------------------------------
 
+
 def mistakes_of_class(predictions, true_class: int | None = None) -> torch.Tensor:
     """Indices of the mistakes (surest first), only those whose true label is ``true_class`` if given."""
     wrong = predictions.wrong
@@ -110,11 +114,20 @@ def mistake_figure(predictions, position: int = 0, true_class: int | None = None
         return fig, {"count": 0}
     position = max(0, min(position, len(wrong) - 1))
     i = wrong[position].item()
-    shown = {"index": i, "true": predictions.labels[i].item(), "predicted": predictions.predicted[i].item(),
-             "confidence": predictions.confidence[i].item(), "position": position, "count": len(wrong)}
+    shown = {
+        "index": i,
+        "true": predictions.labels[i].item(),
+        "predicted": predictions.predicted[i].item(),
+        "confidence": predictions.confidence[i].item(),
+        "position": position,
+        "count": len(wrong),
+    }
     ax.imshow(predictions.images[i, 0].numpy(), cmap="gray", vmin=0, vmax=1)
-    ax.set_title(f"true {shown['true']}, predicted {shown['predicted']} ({100 * shown['confidence']:.0f}% sure)\n"
-                 f"mistake {position + 1} of {len(wrong)}", fontsize=10)
+    ax.set_title(
+        f"true {shown['true']}, predicted {shown['predicted']} ({100 * shown['confidence']:.0f}% sure)\n"
+        f"mistake {position + 1} of {len(wrong)}",
+        fontsize=10,
+    )
     fig.tight_layout()
     return fig, shown
 
@@ -132,11 +145,14 @@ def mistake_browser(predictions) -> W.VBox:
         position.value = 0
 
     classes.observe(follow_class, names="value")
-    return _interactive(lambda position, true_class: mistake_figure(predictions, position, true_class)[0],
-                        {"position": position, "true_class": classes})
+    return _interactive(
+        lambda position, true_class: mistake_figure(predictions, position, true_class)[0],
+        {"position": position, "true_class": classes},
+    )
 
 
 # --- learning-rate schedule ---------------------------------------------------------------
+
 
 def schedule_figure(steps_per_epoch: int = 20, **kwargs) -> Figure:
     rates = lr_schedule(steps_per_epoch=steps_per_epoch, **kwargs)
@@ -145,9 +161,11 @@ def schedule_figure(steps_per_epoch: int = 20, **kwargs) -> Figure:
     ax.step([1 + i / steps_per_epoch for i in range(len(rates))], rates, where="post")
     ax.set_yscale("log")
     ax.set(xlabel="epoch", ylabel="learning rate", xticks=range(1, len(rates) // steps_per_epoch + 1))
-    ax.set_title(f"{kwargs.get('scheduler', 'step')}: {rates[0]:.2g} → {max(rates):.2g} → {rates[-1]:.2g}"
-                 if kwargs.get("scheduler") == "onecycle" else
-                 f"{kwargs.get('scheduler', 'step')}: {rates[0]:g} → {rates[-1]:.2g}")
+    ax.set_title(
+        f"{kwargs.get('scheduler', 'step')}: {rates[0]:.2g} → {max(rates):.2g} → {rates[-1]:.2g}"
+        if kwargs.get("scheduler") == "onecycle"
+        else f"{kwargs.get('scheduler', 'step')}: {rates[0]:g} → {rates[-1]:.2g}"
+    )
     ax.grid(alpha=0.3, which="both")
     fig.tight_layout()
     return fig
@@ -169,8 +187,14 @@ def schedule_preview(recipe) -> W.VBox:
     """
     controls = {
         "scheduler": W.Dropdown(options=list(SCHEDULERS), value=recipe.scheduler, description="scheduler"),
-        "lr": W.FloatLogSlider(value=recipe.lr, base=10, min=-3, max=-0.5, step=0.05,
-                               description="peak lr" if recipe.scheduler == "onecycle" else "start lr"),
+        "lr": W.FloatLogSlider(
+            value=recipe.lr,
+            base=10,
+            min=-3,
+            max=-0.5,
+            step=0.05,
+            description="peak lr" if recipe.scheduler == "onecycle" else "start lr",
+        ),
         "step_size": W.IntSlider(value=recipe.step_size or 5, min=1, max=15, description="step size"),
         "gamma": W.FloatSlider(value=recipe.gamma, min=0.05, max=0.9, step=0.05, description="gamma"),
         "milestones": W.Text(value=",".join(map(str, recipe.milestones or (5, 10))), description="milestones"),
@@ -189,6 +213,7 @@ def schedule_preview(recipe) -> W.VBox:
 
 # --- receptive field ----------------------------------------------------------------------
 
+
 def receptive_field_patch(row: dict, position: int, image_size: int = 28) -> tuple[float, float]:
     """The input pixels (first, last; may lie outside the image, in the padding) that output pixel
     ``position`` of a layer sees along one axis."""
@@ -197,8 +222,9 @@ def receptive_field_patch(row: dict, position: int, image_size: int = 28) -> tup
     return centre - half, centre + half
 
 
-def receptive_field_figure(model, image: torch.Tensor, layer: str, x: int | None = None,
-                           y: int | None = None) -> tuple[Figure, dict]:
+def receptive_field_figure(
+    model, image: torch.Tensor, layer: str, x: int | None = None, y: int | None = None
+) -> tuple[Figure, dict]:
     """A digit with the patch that output pixel (x, y) of ``layer`` sees (default: the middle pixel)."""
     rows = {r["layer"]: r for r in receptive_field_table(model)}
     if layer not in rows:
@@ -211,14 +237,21 @@ def receptive_field_figure(model, image: torch.Tensor, layer: str, x: int | None
     fig = Figure(figsize=(4, 4.3))
     ax = fig.subplots()
     ax.imshow(image.numpy(), cmap="gray", vmin=0, vmax=255 if image.dtype == torch.uint8 else 1)
-    ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False, edgecolor="orange",
-                           linewidth=2))
+    ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False, edgecolor="orange", linewidth=2))
     ax.set_xlim(min(-0.5, x0 - 1), max(27.5, x1 + 1)), ax.set_ylim(max(27.5, y1 + 1), min(-0.5, y0 - 1))
-    ax.set_title(f"{layer}: output {size}×{size}, pixel ({x}, {y})\n"
-                 f"sees {row['receptive_field']}×{row['receptive_field']} input pixels, jump {row['jump']}", fontsize=10)
+    ax.set_title(
+        f"{layer}: output {size}×{size}, pixel ({x}, {y})\n"
+        f"sees {row['receptive_field']}×{row['receptive_field']} input pixels, jump {row['jump']}",
+        fontsize=10,
+    )
     fig.tight_layout()
-    return fig, {"layer": layer, "output_size": size, "receptive_field": row["receptive_field"],
-                 "jump": row["jump"], "patch": (x0, y0, x1, y1)}
+    return fig, {
+        "layer": layer,
+        "output_size": size,
+        "receptive_field": row["receptive_field"],
+        "jump": row["jump"],
+        "patch": (x0, y0, x1, y1),
+    }
 
 
 def receptive_field_explorer(model, data_root=None) -> W.VBox:
@@ -238,8 +271,10 @@ def receptive_field_explorer(model, data_root=None) -> W.VBox:
 
 def static_note(what: str = "widget") -> Markdown:
     """The line shown beside a static figure, for readers whose viewer cannot run the widget."""
-    return Markdown(f"*Above: a static figure. Below it, in JupyterLab, the live {what}; GitHub and nbviewer "
-                    f"cannot show widgets, so there you see the figure only.*")
+    return Markdown(
+        f"*Above: a static figure. Below it, in JupyterLab, the live {what}; GitHub and nbviewer "
+        f"cannot show widgets, so there you see the figure only.*"
+    )
 
 
 def with_static_figure(box, what: str = "widget"):
@@ -251,8 +286,10 @@ def with_static_figure(box, what: str = "widget"):
 
 # --- feature maps -------------------------------------------------------------------------
 
-def feature_maps_figure(model, image: torch.Tensor, block: str | None = None, x: int | None = None,
-                        y: int | None = None, caption: str = "") -> tuple[Figure, dict]:
+
+def feature_maps_figure(
+    model, image: torch.Tensor, block: str | None = None, x: int | None = None, y: int | None = None, caption: str = ""
+) -> tuple[Figure, dict]:
     """Every block's output for one normalised 1×1×28×28 ``image``: a row of channel images per block,
     titled with its shape and receptive field. With ``block``, unit (x, y) of that block is marked
     on its maps and the input pixels it can see are outlined on the digit (default: the middle unit)."""
@@ -263,7 +300,7 @@ def feature_maps_figure(model, image: torch.Tensor, block: str | None = None, x:
     fig = Figure(figsize=(13, 0.95 * len(maps) + 0.4))
     left, right = fig.subfigures(1, 2, width_ratios=(1.2, 4))
     shown = {"blocks": {}, "predicted": int(probabilities.argmax())}
-    for row_fig, (name, activation) in zip(right.subfigures(len(maps), 1), maps.items()):
+    for row_fig, (name, activation) in zip(right.subfigures(len(maps), 1), maps.items(), strict=True):
         shape, rf = "×".join(map(str, activation.shape)), fields[name]["receptive_field"]
         shown["blocks"][name] = {"shape": tuple(activation.shape), "receptive_field": rf}
         _channel_row(row_fig, activation, columns, f"{name}: {shape}, receptive field {rf}×{rf}")
@@ -300,11 +337,18 @@ def _mark_unit(digit_ax, row_fig, field: dict, x: int | None, y: int | None) -> 
     y = size // 2 if y is None else max(0, min(y, size - 1))
     for ax in row_fig.axes:
         ax.add_patch(Rectangle((x - 0.5, y - 0.5), 1, 1, fill=False, edgecolor="orange", linewidth=1.5))
-    row_fig.suptitle(row_fig._suptitle.get_text() + f"  ← unit ({x}, {y})", x=0.01, ha="left", fontsize=9,
-                     color="darkorange", fontweight="bold")
+    row_fig.suptitle(
+        row_fig._suptitle.get_text() + f"  ← unit ({x}, {y})",
+        x=0.01,
+        ha="left",
+        fontsize=9,
+        color="darkorange",
+        fontweight="bold",
+    )
     (x0, x1), (y0, y1) = receptive_field_patch(field, x), receptive_field_patch(field, y)
-    digit_ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False,
-                                 edgecolor="orange", linewidth=2))
+    digit_ax.add_patch(
+        Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False, edgecolor="orange", linewidth=2)
+    )
     digit_ax.set_xlim(min(-0.5, x0 - 1), max(27.5, x1 + 1)), digit_ax.set_ylim(max(27.5, y1 + 1), min(-0.5, y0 - 1))
     return {"unit": (x, y), "patch": (x0, y0, x1, y1)}
 
@@ -327,8 +371,9 @@ def feature_map_explorer(model=None, data_root=None) -> W.VBox:
         return mistakes["wrong"]
 
     controls = {
-        "source": W.Dropdown(options=[("test index", "index"), ("class", "class"), ("mistake", "mistake")],
-                             description="digit from"),
+        "source": W.Dropdown(
+            options=[("test index", "index"), ("class", "class"), ("mistake", "mistake")], description="digit from"
+        ),
         "digit_class": W.Dropdown(options=list(range(10)), value=0, description="class"),
         "number": W.IntSlider(value=0, min=0, max=len(labels) - 1, description="number"),
         "block": W.Dropdown(options=list(features.BLOCKS), value="convblock3", description="block"),
@@ -338,8 +383,11 @@ def feature_map_explorer(model=None, data_root=None) -> W.VBox:
 
     def follow_source(_change=None):
         source, digit_class = controls["source"].value, controls["digit_class"].value
-        count = {"index": len(labels), "class": int((labels == digit_class).sum()),
-                 "mistake": len(wrong()) if source == "mistake" else 1}[source]
+        count = {
+            "index": len(labels),
+            "class": int((labels == digit_class).sum()),
+            "mistake": len(wrong()) if source == "mistake" else 1,
+        }[source]
         with paused():
             controls["number"].value, controls["number"].max = 0, max(0, count - 1)
 
@@ -361,8 +409,9 @@ def feature_map_explorer(model=None, data_root=None) -> W.VBox:
 
     def draw(source, digit_class, number, block, x, y):
         i = features.pick_digit(labels, source, number, digit_class, wrong() if source == "mistake" else None)
-        return feature_maps_figure(model, features.normalise(images[i]), block, x, y,
-                                   caption=f"test digit {i}, label {labels[i].item()}")[0]
+        return feature_maps_figure(
+            model, features.normalise(images[i]), block, x, y, caption=f"test digit {i}, label {labels[i].item()}"
+        )[0]
 
     controls["source"].observe(follow_source, names="value")
     controls["digit_class"].observe(follow_source, names="value")
@@ -373,6 +422,7 @@ def feature_map_explorer(model=None, data_root=None) -> W.VBox:
 
 
 # --- draw your own digit ------------------------------------------------------------------
+
 
 def drawn_digit_figure(model, drawing) -> tuple[Figure, dict]:
     """A drawing, the 28×28 image the model sees after ``features.preprocess_drawing``, and the
@@ -405,12 +455,15 @@ def draw_digit(model=None):
     try:
         from ipycanvas import Canvas
     except ImportError:
-        return Markdown("**Draw your own digit needs `ipycanvas`**: `pip install ipycanvas`, then restart "
-                        "JupyterLab. The static figure above shows what it does.")
+        return Markdown(
+            "**Draw your own digit needs `ipycanvas`**: `pip install ipycanvas`, then restart "
+            "JupyterLab. The static figure above shows what it does."
+        )
     model = model or features.committed_model()
     size = features.CANVAS_SIZE
-    canvas = Canvas(width=size, height=size, layout=W.Layout(width=f"{size}px", height=f"{size}px",
-                                                             border="2px solid #888"))
+    canvas = Canvas(
+        width=size, height=size, layout=W.Layout(width=f"{size}px", height=f"{size}px", border="2px solid #888")
+    )
     canvas.line_width, canvas.line_cap, canvas.line_join = features.STROKE_WIDTH, "round", "round"
     clear = W.Button(description="Clear", icon="eraser")
     prediction = W.Label("Draw a digit with the mouse.").add_class("mnist-kit-prediction")

@@ -1,4 +1,5 @@
 """Shared fixtures: the real MNIST (prepared once per session) and one real smoke run."""
+
 from __future__ import annotations
 
 import pytest

@@ -1,4 +1,5 @@
 """The benchmark script runs end to end and writes a well-formed record (no time is asserted)."""
+
 import json
 import subprocess
 import sys
@@ -9,9 +10,25 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def test_quick_benchmark_writes_a_record(tmp_path, mnist_root):
     out = tmp_path / "bench.json"
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "epoch_speed.py"), "--repeats", "1",
-                           "--max-batches", "3", "--device", "cpu", "--data-root", str(mnist_root), "--out", str(out)],
-                          capture_output=True, text=True, timeout=600)
+    done = subprocess.run(
+        [
+            sys.executable,
+            str(ROOT / "benchmarks" / "epoch_speed.py"),
+            "--repeats",
+            "1",
+            "--max-batches",
+            "3",
+            "--device",
+            "cpu",
+            "--data-root",
+            str(mnist_root),
+            "--out",
+            str(out),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     record = json.loads(out.read_text())
     assert [p["pipeline"] for p in record["pipelines"]] == ["classic", "classic-2-workers", "fast", "compute"]
@@ -23,6 +40,10 @@ def test_quick_benchmark_writes_a_record(tmp_path, mnist_root):
 
 
 def test_bad_repeats_is_an_argparse_error():
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "epoch_speed.py"), "--repeats", "0"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "epoch_speed.py"), "--repeats", "0"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 2 and "--repeats must be at least 1" in done.stderr

@@ -11,6 +11,7 @@ Screenshots (``browser-notebook.png``, ``browser-draw-stroke.png``, ...) are sav
 ``$MNIST_KIT_ARTIFACTS`` (default: ``.artifacts/`` in the checkout). Skips, saying why, where Chromium
 or Playwright cannot be had.
 """
+
 from __future__ import annotations
 
 import json
@@ -29,16 +30,25 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # Flags for a closed network: without the background-networking ones Chromium keeps dialling out.
-CHROMIUM_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 LAB_SETTINGS = {
     # Render every cell (JupyterLab 4 otherwise draws only the cells in view) and skip the news pop-up.
     "@jupyterlab/notebook-extension/tracker.jupyterlab-settings": {"windowingMode": "none"},
-    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false",
-                                                                        "checkForUpdates": False},
+    "@jupyterlab/apputils-extension/notification.jupyterlab-settings": {"fetchNews": "false", "checkForUpdates": False},
 }
 
-playwright_api = pytest.importorskip("playwright.sync_api", reason="Playwright is not installed (pip install playwright)")
+playwright_api = pytest.importorskip(
+    "playwright.sync_api", reason="Playwright is not installed (pip install playwright)"
+)
 if not Path(CHROMIUM).is_file():
     pytest.skip(f"no Chromium at {CHROMIUM} (Debian: apt-get install chromium)", allow_module_level=True)
 
@@ -65,10 +75,24 @@ def lab(tmp_path):
         (settings / name).write_text(json.dumps(values))
     port, token = _free_port(), "mnist-kit-test"
     # A workspace of its own: JupyterLab would otherwise reopen the tabs another run left in ~/.jupyter.
-    env = dict(os.environ, JUPYTERLAB_SETTINGS_DIR=str(settings), JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
-               MNIST_KIT_SMOKE="1", MNIST_KIT_SMOKE_DIR=str(tmp_path / "smoke"))
-    cmd = [sys.executable, "-m", "jupyter", "lab", "--no-browser", f"--port={port}", "--ServerApp.ip=127.0.0.1",
-           f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={work}"]
+    env = dict(
+        os.environ,
+        JUPYTERLAB_SETTINGS_DIR=str(settings),
+        JUPYTERLAB_WORKSPACES_DIR=str(tmp_path / "workspaces"),
+        MNIST_KIT_SMOKE="1",
+        MNIST_KIT_SMOKE_DIR=str(tmp_path / "smoke"),
+    )
+    cmd = [
+        sys.executable,
+        "-m",
+        "jupyter",
+        "lab",
+        "--no-browser",
+        f"--port={port}",
+        "--ServerApp.ip=127.0.0.1",
+        f"--IdentityProvider.token={token}",
+        f"--ServerApp.root_dir={work}",
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:
         cmd.append("--allow-root")  # CI runs as root
     log = open(tmp_path / "server.log", "wb")
@@ -129,18 +153,25 @@ def _open_and_run_all(page, base: str, token: str, notebook: str, failure_png: s
         page.click(".lm-MenuBar-itemLabel:text-is('Run')")
         page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
         try:
-            page.wait_for_function("""() => {
+            page.wait_for_function(
+                """() => {
                 const first = document.querySelector('.jp-CodeCell .jp-InputPrompt');
                 return first && /^\\[(\\*|\\d+)\\]:$/.test(first.textContent.trim());
-            }""", timeout=10_000)
+            }""",
+                timeout=10_000,
+            )
             break
         except playwright_api.TimeoutError:
             continue
     try:
-        page.wait_for_function("""() => {
-            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')].map(e => e.textContent.trim());
+        page.wait_for_function(
+            """() => {
+            const prompts = [...document.querySelectorAll('.jp-CodeCell .jp-InputPrompt')]
+                .map(e => e.textContent.trim());
             return prompts.length > 0 && prompts.every(t => /^\\[\\d+\\]:$/.test(t));
-        }""", timeout=300_000)
+        }""",
+            timeout=300_000,
+        )
     except playwright_api.TimeoutError:
         page.screenshot(path=str(_artifacts() / failure_png), full_page=True)
         prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
@@ -220,8 +251,11 @@ def _draw(page, canvas, points) -> None:
 def _prediction_after(page, label, previous: str) -> str:
     """The digit the widget shows once its prediction text changes from ``previous`` ("" if none came)."""
     try:
-        page.wait_for_function("([el, old]) => el.textContent.trim() !== old && el.textContent.includes('Prediction')",
-                               arg=[label.element_handle(), previous], timeout=60_000)
+        page.wait_for_function(
+            "([el, old]) => el.textContent.trim() !== old && el.textContent.includes('Prediction')",
+            arg=[label.element_handle(), previous],
+            timeout=60_000,
+        )
     except playwright_api.TimeoutError:
         return ""
     return label.inner_text().split("Prediction:")[1].split()[0]
@@ -238,8 +272,10 @@ def _screenshot_when_drawn(drawing, name: str) -> None:
 def test_draw_a_digit_and_explore_its_feature_maps(lab):
     base, token, work = lab
     kernel = {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
-    nbformat.write(nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in DRAW_CELLS],
-                                            metadata=kernel), work / "draw.ipynb")
+    nbformat.write(
+        nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in DRAW_CELLS], metadata=kernel),
+        work / "draw.ipynb",
+    )
     shown = {}
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -257,10 +293,12 @@ def test_draw_a_digit_and_explore_its_feature_maps(lab):
         _screenshot_when_drawn(drawing, "browser-draw-stroke.png")
 
         drawing.locator("button:has-text('Clear')").click()
-        page.wait_for_function("el => el.textContent.includes('Draw a digit')", arg=label.element_handle(),
-                               timeout=30_000)
-        loop = [(140 + 70 * math.sin(2 * math.pi * t / 24), 140 - 100 * math.cos(2 * math.pi * t / 24))
-                for t in range(25)]
+        page.wait_for_function(
+            "el => el.textContent.includes('Draw a digit')", arg=label.element_handle(), timeout=30_000
+        )
+        loop = [
+            (140 + 70 * math.sin(2 * math.pi * t / 24), 140 - 100 * math.cos(2 * math.pi * t / 24)) for t in range(25)
+        ]
         _draw(page, canvas, loop)  # a closed loop
         shown["loop"] = _prediction_after(page, label, label.inner_text().strip())
         _screenshot_when_drawn(drawing, "browser-draw-loop.png")

@@ -10,13 +10,16 @@ from mnist_kit.__main__ import main
 from mnist_kit.paths import DATA_ENV, RESULTS_ENV, SMOKE_DIR_ENV
 
 
-@pytest.mark.parametrize("argv, expected", [
-    (["train", "model_9"], "invalid choice: 'model_9' (choose from model_1, model_2, model_3, model_4)"),
-    (["train", "model_4", "--epochs", "0"], "must be at least 1"),
-    (["train", "model_4", "--epochs", "ten"], "'ten' is not a whole number"),
-    (["train", "model_4", "--device", "gpu"], "invalid choice: 'gpu' (choose from cpu, cuda)"),
-    (["fly"], "invalid choice: 'fly'"),
-])
+@pytest.mark.parametrize(
+    "argv, expected",
+    [
+        (["train", "model_9"], "invalid choice: 'model_9' (choose from model_1, model_2, model_3, model_4)"),
+        (["train", "model_4", "--epochs", "0"], "must be at least 1"),
+        (["train", "model_4", "--epochs", "ten"], "'ten' is not a whole number"),
+        (["train", "model_4", "--device", "gpu"], "invalid choice: 'gpu' (choose from cpu, cuda)"),
+        (["fly"], "invalid choice: 'fly'"),
+    ],
+)
 def test_bad_arguments_list_the_choices(argv, expected, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(argv)
@@ -31,10 +34,17 @@ def test_cuda_asked_for_on_a_cpu_machine(monkeypatch, capsys):
 
 
 def test_smoke_train_from_the_command_line(mnist_root, tmp_path):
-    env = dict(os.environ, **{DATA_ENV: str(mnist_root), RESULTS_ENV: str(tmp_path / "results"),
-                              SMOKE_DIR_ENV: str(tmp_path / "smoke")})
-    done = subprocess.run([sys.executable, "-m", "mnist_kit", "train", "model_1", "--smoke", "--device", "cpu"],
-                          capture_output=True, text=True, env=env, timeout=300)
+    env = dict(
+        os.environ,
+        **{DATA_ENV: str(mnist_root), RESULTS_ENV: str(tmp_path / "results"), SMOKE_DIR_ENV: str(tmp_path / "smoke")},
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "mnist_kit", "train", "model_1", "--smoke", "--device", "cpu"],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert "Test set: Average loss:" in done.stdout and "Recorded smoke run" in done.stdout
     assert (tmp_path / "smoke" / "model_1-epochs1.json").is_file()
@@ -45,8 +55,25 @@ def test_validation_run_from_the_command_line(mnist_root, tmp_path, capsys, monk
     from mnist_kit.__main__ import main
 
     monkeypatch.setenv(SMOKE_DIR_ENV, str(tmp_path / "smoke"))
-    assert main(["train", "model_4", "--val", "--epochs", "1", "--device", "cpu", "--data-root", str(mnist_root),
-                 "--results-dir", str(tmp_path / "results"), "--smoke"]) == 0
+    assert (
+        main(
+            [
+                "train",
+                "model_4",
+                "--val",
+                "--epochs",
+                "1",
+                "--device",
+                "cpu",
+                "--data-root",
+                str(mnist_root),
+                "--results-dir",
+                str(tmp_path / "results"),
+                "--smoke",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "Validation set: Average loss:" in out and "Test set" not in out
     record = json.loads((tmp_path / "smoke" / "model_4-epochs1.json").read_text())

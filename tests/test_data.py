@@ -3,10 +3,9 @@ import pickle
 import shutil
 
 import pytest
-import torch
 
 from mnist_kit import data, loaders
-from mnist_kit.data import DataError, IDX_FILES, check_files, prepare_mnist, raw_dir, verify_mnist
+from mnist_kit.data import IDX_FILES, DataError, check_files, prepare_mnist, raw_dir, verify_mnist
 
 
 @pytest.fixture
@@ -54,7 +53,9 @@ def test_prepare_repairs_a_corrupt_file_and_keeps_it_aside(copy_root, mnist_root
     target.write_bytes(target.read_bytes()[:-5])
     prepare_mnist(copy_root, log=lambda _msg: None)
     assert check_files(copy_root) == {name: "ok" for name in IDX_FILES}
-    assert (raw_dir(copy_root) / "t10k-images-idx3-ubyte.corrupt").stat().st_size == IDX_FILES["t10k-images-idx3-ubyte"][1] - 5
+    assert (raw_dir(copy_root) / "t10k-images-idx3-ubyte.corrupt").stat().st_size == IDX_FILES[
+        "t10k-images-idx3-ubyte"
+    ][1] - 5
 
 
 def test_hub_wheel_rebuilds_the_original_bytes(mnist_root):
@@ -81,6 +82,7 @@ def test_unpickler_admits_numpy_arrays_only():
     with pytest.raises(pickle.UnpicklingError, match="posix.system|os.system|nt.system"):
         data._NumpyOnlyUnpickler(io.BytesIO(pickle.dumps(Evil(), protocol=2))).load()
     import numpy as np
+
     array = np.arange(6, dtype=np.int64)
     back = data._NumpyOnlyUnpickler(io.BytesIO(pickle.dumps(array, protocol=3))).load()
     assert (back == array).all()

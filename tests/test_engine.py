@@ -7,7 +7,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from mnist_kit import engine
 from mnist_kit.engine import fit, get_device, train
 from mnist_kit.models import get_model
-from mnist_kit.recipes import RECIPES, get_recipe
+from mnist_kit.recipes import get_recipe
 
 
 def test_smoke_fit_learns(smoke_run):
@@ -35,8 +35,9 @@ def test_onecycle_steps_every_batch(mnist_root, monkeypatch):
     recipe = get_recipe("model_4").with_overrides(scheduler="onecycle", lr=0.1)
     steps = []
     real_step = torch.optim.lr_scheduler.OneCycleLR.step
-    monkeypatch.setattr(torch.optim.lr_scheduler.OneCycleLR, "step",
-                        lambda self, *a: (steps.append(1), real_step(self, *a))[1])
+    monkeypatch.setattr(
+        torch.optim.lr_scheduler.OneCycleLR, "step", lambda self, *a: (steps.append(1), real_step(self, *a))[1]
+    )
     run = fit(recipe, smoke=True, epochs=2, device="cpu", data_root=mnist_root, progress=False)
     batches = math.ceil(engine.SMOKE_TRAIN_IMAGES / recipe.batch_size)
     # torch steps once on construction; then once per batch, and not again at the end of an epoch
@@ -54,15 +55,18 @@ def test_unknown_scheduler_is_refused():
 
 def test_lr_schedule_is_torchs_own():
     assert engine.lr_schedule("step", lr=0.05, epochs=15, step_size=5, gamma=0.2) == pytest.approx(
-        [0.05] * 5 + [0.01] * 5 + [0.002] * 5)
+        [0.05] * 5 + [0.01] * 5 + [0.002] * 5
+    )
     assert engine.lr_schedule("multistep", lr=0.01, epochs=6, milestones=(2, 4), gamma=0.1) == pytest.approx(
-        [0.01, 0.01, 0.001, 0.001, 0.0001, 0.0001])
+        [0.01, 0.01, 0.001, 0.001, 0.0001, 0.0001]
+    )
     onecycle = engine.lr_schedule("onecycle", lr=0.1, epochs=15, steps_per_epoch=10)
     peak = onecycle.index(max(onecycle))
     assert len(onecycle) == 150 and max(onecycle) == pytest.approx(0.1) and 40 <= peak <= 50  # 30 % warm-up
     assert onecycle[0] == pytest.approx(0.1 / 25) and onecycle[-1] < 1e-4
     assert all(a <= b for a, b in zip(onecycle, onecycle[1:peak], strict=False)) and all(
-        a >= b for a, b in zip(onecycle[peak:], onecycle[peak + 1:], strict=False))
+        a >= b for a, b in zip(onecycle[peak:], onecycle[peak + 1 :], strict=False)
+    )
     shorter = engine.lr_schedule("onecycle", lr=0.1, epochs=15, steps_per_epoch=10, pct_start=0.2)
     assert shorter.index(max(shorter)) < peak  # the recipe's warm-up share reaches torch
     with pytest.raises(ValueError, match="step, multistep, onecycle"):
@@ -159,8 +163,7 @@ def test_validation_run_never_reads_the_test_set(mnist_root, monkeypatch, capsys
         raise AssertionError("a validation run loaded the test set")
 
     monkeypatch.setattr(fast_data, "fast_test_loader", no_test_set)
-    run = fit("model_4", smoke=True, epochs=1, device="cpu", data_root=mnist_root, progress=False,
-              validation=True)
+    run = fit("model_4", smoke=True, epochs=1, device="cpu", data_root=mnist_root, progress=False, validation=True)
     assert run.evaluated_on == "validation"
     assert "val_acc" in run.history[0] and "test_acc" not in run.history[0]
     assert "Validation set: Average loss:" in capsys.readouterr().out

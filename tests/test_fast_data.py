@@ -1,4 +1,5 @@
 """The fast path must give the network what the classic pipeline gives it, only sooner."""
+
 import pytest
 import torch
 import torchvision.transforms.functional as TF
@@ -36,9 +37,12 @@ def fast_batch(train_tensors, rotation, jitter, seed=0):
 
 
 def distance(a, b):
-    return {"mean_map": (a.mean(0) - b.mean(0)).abs().mean().item(),
-            "std_map": (a.std(0) - b.std(0)).abs().mean().item(),
-            "global_mean": abs(a.mean() - b.mean()).item(), "global_std": abs(a.std() - b.std()).item()}
+    return {
+        "mean_map": (a.mean(0) - b.mean(0)).abs().mean().item(),
+        "std_map": (a.std(0) - b.std(0)).abs().mean().item(),
+        "global_mean": abs(a.mean() - b.mean()).item(),
+        "global_std": abs(a.std() - b.std()).item(),
+    }
 
 
 def within(measured):

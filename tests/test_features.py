@@ -1,5 +1,6 @@
 """What the network sees, headless: activations per block, a drawing made into an MNIST digit, the
 prediction, and the figures of the feature-map explorer and the draw-your-own-digit widget."""
+
 import math
 import re
 
@@ -19,8 +20,12 @@ def model():
 
 def loop_strokes(cx=140, cy=140, rx=70, ry=100, points=48):
     """A closed loop (a drawn 0), as canvas points."""
-    return [[(cx + rx * math.sin(2 * math.pi * t / points), cy - ry * math.cos(2 * math.pi * t / points))
-             for t in range(points + 1)]]
+    return [
+        [
+            (cx + rx * math.sin(2 * math.pi * t / points), cy - ry * math.cos(2 * math.pi * t / points))
+            for t in range(points + 1)
+        ]
+    ]
 
 
 def ink_box(image: torch.Tensor) -> tuple[int, int, int, int]:
@@ -42,7 +47,7 @@ def test_a_stroke_in_a_corner_becomes_a_centred_20_pixel_digit():
     assert image.shape == (1, 1, 28, 28) and image.dtype == torch.float32
     top, bottom, left, right = ink_box(image)
     assert bottom - top + 1 == 20  # the longest side fills the 20-pixel box ...
-    assert right - left + 1 <= 4   # ... and the aspect ratio is kept: still a thin line
+    assert right - left + 1 <= 4  # ... and the aspect ratio is kept: still a thin line
     cy, cx = centre_of_mass(image)
     assert abs(cy - 14) <= 0.75 and abs(cx - 14) <= 0.75
     assert image.min().item() == pytest.approx(-MEAN / STD)  # background normalised like the training data
@@ -85,8 +90,14 @@ def test_block_activations_are_the_blocks_outputs(model, mnist_root):
     maps = features.block_activations(model, image)
     assert list(maps) == list(features.BLOCKS)
     assert {name: tuple(m.shape) for name, m in maps.items()} == {
-        "convblock1": (10, 26, 26), "convblock2": (12, 24, 24), "transition": (10, 12, 12),
-        "convblock3": (10, 10, 10), "convblock4": (14, 8, 8), "convblock5": (16, 6, 6), "convblock6": (14, 6, 6)}
+        "convblock1": (10, 26, 26),
+        "convblock2": (12, 24, 24),
+        "transition": (10, 12, 12),
+        "convblock3": (10, 10, 10),
+        "convblock4": (14, 8, 8),
+        "convblock5": (16, 6, 6),
+        "convblock6": (14, 6, 6),
+    }
     with torch.no_grad():
         assert torch.allclose(maps["convblock1"], model.convblock1(image)[0])
     assert not model.convblock1._forward_hooks  # the hooks are gone afterwards
@@ -110,15 +121,30 @@ def test_feature_maps_figure_has_a_row_per_block_and_outlines_the_unit(model, mn
     digit_fig, blocks_fig = fig.subfigs
     rows = blocks_fig.subfigs
     assert len(rows) == 7
-    channels = {"convblock1": 10, "convblock2": 12, "transition": 10, "convblock3": 10, "convblock4": 14,
-                "convblock5": 16, "convblock6": 14}
-    fields = {"convblock1": 3, "convblock2": 5, "transition": 6, "convblock3": 10, "convblock4": 14,
-              "convblock5": 18, "convblock6": 22}
-    for row, (name, count) in zip(rows, channels.items()):
+    channels = {
+        "convblock1": 10,
+        "convblock2": 12,
+        "transition": 10,
+        "convblock3": 10,
+        "convblock4": 14,
+        "convblock5": 16,
+        "convblock6": 14,
+    }
+    fields = {
+        "convblock1": 3,
+        "convblock2": 5,
+        "transition": 6,
+        "convblock3": 10,
+        "convblock4": 14,
+        "convblock5": 18,
+        "convblock6": 22,
+    }
+    for row, (name, count) in zip(rows, channels.items(), strict=True):
         assert len(row.axes) == count  # one panel a channel
         size = shown["blocks"][name]["shape"][1]
         assert row._suptitle.get_text().startswith(
-            f"{name}: {count}×{size}×{size}, receptive field {fields[name]}×{fields[name]}")
+            f"{name}: {count}×{size}×{size}, receptive field {fields[name]}×{fields[name]}"
+        )
     # unit (0, 5) of convblock6 sees input columns -2..19 and rows 8..29 (see test_widgets)
     outline = digit_fig.axes[0].patches[0]
     assert outline.get_xy() == (-2.5, 7.5) and outline.get_width() == outline.get_height() == 22

@@ -4,6 +4,7 @@ The test runs `make lab` itself (as root too: CI and many containers run as root
 `--allow-root`), with a private Jupyter config that picks the port and token and keeps a browser from
 opening, waits for the server, lists the notebooks through its REST API and stops it.
 """
+
 from __future__ import annotations
 
 import json
@@ -41,14 +42,19 @@ def test_make_lab_serves_the_notebooks(tmp_path):
     port, token = _free_port(), "make-lab-test"
     config = tmp_path / "jupyter-config"
     config.mkdir()
-    (config / "jupyter_server_config.json").write_text(json.dumps({
-        "ServerApp": {"port": port, "ip": "127.0.0.1", "open_browser": False},
-        "IdentityProvider": {"token": token},
-    }))
+    (config / "jupyter_server_config.json").write_text(
+        json.dumps(
+            {
+                "ServerApp": {"port": port, "ip": "127.0.0.1", "open_browser": False},
+                "IdentityProvider": {"token": token},
+            }
+        )
+    )
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(config), PYTHON=sys.executable)
     log = open(tmp_path / "make-lab.log", "wb")
-    server = subprocess.Popen(["make", "lab"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        ["make", "lab"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+    )
     try:
         listing, deadline = None, time.monotonic() + 120
         while listing is None and time.monotonic() < deadline:
@@ -60,7 +66,9 @@ def test_make_lab_serves_the_notebooks(tmp_path):
         assert listing is not None, "JupyterLab did not answer within 120 s"
         names = {item["name"] for item in listing["content"]}
         assert {"01_model_1.ipynb", "04_model_4.ipynb"} <= names, names
-        assert _get_json(f"http://127.0.0.1:{port}/lab/api/settings?token={token}") is not None  # JupyterLab, not a bare server
+        assert (
+            _get_json(f"http://127.0.0.1:{port}/lab/api/settings?token={token}") is not None
+        )  # JupyterLab, not a bare server
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:

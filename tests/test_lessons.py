@@ -1,4 +1,5 @@
 """What a lesson shows: the library's real source, and the diffs between iterations."""
+
 import inspect
 
 from IPython.display import Markdown
@@ -32,8 +33,13 @@ def test_recipe_changes_lists_only_what_differs():
     text = lessons.recipe_changes(get_recipe("model_2"), get_recipe("model_3"))
     lines = text.splitlines()
     assert lines[0] == "| setting | model_2 | model_3 |"
-    for row in ("| rotation | 5 | 7 |", "| jitter | 0.1 | 0 |", "| scheduler | step | multistep |",
-                "| step_size | 6 | 0 |", "| milestones | none | 5, 10 |"):
+    for row in (
+        "| rotation | 5 | 7 |",
+        "| jitter | 0.1 | 0 |",
+        "| scheduler | step | multistep |",
+        "| step_size | 6 | 0 |",
+        "| milestones | none | 5, 10 |",
+    ):
         assert row in lines
     assert get_recipe("model_2").lr == get_recipe("model_3").lr  # equal, so not listed
     assert not any(line.startswith(("| lr ", "| name ", "| epochs ", "| dropout ")) for line in lines)
@@ -46,14 +52,25 @@ def test_model_changes_model_1_to_model_2():
     # Conv 16*14*9 = 2,016 + BatchNorm 2*14 = 28 -> 2,044; Conv 16*12*9 = 1,728 + BatchNorm 24 -> 1,752: -292.
     # The head takes 14 -> 12 inputs: 140 -> 120 (-20). Blocks 4 and 5 are the same in both.
     assert (SEED_TABLES["model_1"][1][22:26], SEED_TABLES["model_2"][1][22:26]) == (
-        [("Conv2d", (14, 6, 6), 2016), ("ReLU", (14, 6, 6), 0), ("BatchNorm2d", (14, 6, 6), 28),
-         ("Dropout", (14, 6, 6), 0)],
-        [("Conv2d", (12, 6, 6), 1728), ("ReLU", (12, 6, 6), 0), ("BatchNorm2d", (12, 6, 6), 24),
-         ("Dropout", (12, 6, 6), 0)])
+        [
+            ("Conv2d", (14, 6, 6), 2016),
+            ("ReLU", (14, 6, 6), 0),
+            ("BatchNorm2d", (14, 6, 6), 28),
+            ("Dropout", (14, 6, 6), 0),
+        ],
+        [
+            ("Conv2d", (12, 6, 6), 1728),
+            ("ReLU", (12, 6, 6), 0),
+            ("BatchNorm2d", (12, 6, 6), 24),
+            ("Dropout", (12, 6, 6), 0),
+        ],
+    )
     lines = lessons.model_changes("model_1", "model_2").splitlines()
-    assert lines[2:] == ["| convblock6 | 16 → 14 | 16 → 12 | 2,044 → 1,752 (−292) |",
-                         "| head | 14 → 10 | 12 → 10 | 140 → 120 (−20) |",
-                         "| **total** | | | **8,246 → 7,934 (−312)** |"]
+    assert lines[2:] == [
+        "| convblock6 | 16 → 14 | 16 → 12 | 2,044 → 1,752 (−292) |",
+        "| head | 14 → 10 | 12 → 10 | 140 → 120 (−20) |",
+        "| **total** | | | **8,246 → 7,934 (−312)** |",
+    ]
 
 
 def test_model_changes_model_3_to_model_4():
@@ -61,10 +78,13 @@ def test_model_changes_model_3_to_model_4():
     # block 5 16 -> 16 (2,304 + 32) becomes 14 -> 16 (2,016 + 32): 2,336 -> 2,048 (-288);
     # block 6 16 -> 12 (1,752) becomes 16 -> 14 (2,044): +292; head 120 -> 140: +20. Total 7,934 -> 7,774.
     lines = lessons.model_changes("model_3", "model_4").splitlines()
-    assert lines[2:] == ["| convblock4 | 10 → 16 | 10 → 14 | 1,472 → 1,288 (−184) |",
-                         "| convblock5 | 16 → 16 | 14 → 16 | 2,336 → 2,048 (−288) |",
-                         "| convblock6 | 16 → 12 | 16 → 14 | 1,752 → 2,044 (+292) |",
-                         "| head | 12 → 10 | 14 → 10 | 120 → 140 (+20) |",
-                         "| **total** | | | **7,934 → 7,774 (−160)** |"]
+    assert lines[2:] == [
+        "| convblock4 | 10 → 16 | 10 → 14 | 1,472 → 1,288 (−184) |",
+        "| convblock5 | 16 → 16 | 14 → 16 | 2,336 → 2,048 (−288) |",
+        "| convblock6 | 16 → 12 | 16 → 14 | 1,752 → 2,044 (+292) |",
+        "| head | 12 → 10 | 14 → 10 | 120 → 140 (+20) |",
+        "| **total** | | | **7,934 → 7,774 (−160)** |",
+    ]
     assert lessons.model_changes("model_2", "model_3").splitlines()[2:] == [
-        "| **total** | | | **7,934 → 7,934 (±0)** |"]  # the same network
+        "| **total** | | | **7,934 → 7,934 (±0)** |"
+    ]  # the same network

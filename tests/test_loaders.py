@@ -1,4 +1,5 @@
 """The classic pipeline: torchvision datasets, per-image transforms, DataLoaders and the validation split."""
+
 import pytest
 import torch
 
@@ -16,8 +17,9 @@ def test_classic_transforms_normalise():
 
 
 def test_classic_loaders_on_a_subset(mnist_root):
-    train, test = loaders.classic_loaders(rotation=5, jitter=0.1, data_root=mnist_root, train_subset=300,
-                                       test_subset=200)
+    train, test = loaders.classic_loaders(
+        rotation=5, jitter=0.1, data_root=mnist_root, train_subset=300, test_subset=200
+    )
     assert len(train.dataset) == 300 and len(test.dataset) == 200
     images, labels = next(iter(train))
     assert images.shape == (128, 1, 28, 28) and labels.dtype == torch.int64
@@ -34,6 +36,6 @@ def test_validation_split_holds_out_the_last_10000_training_images(mnist_root):
     assert len(train.dataset) == VALIDATION_START and len(held_out.dataset) == 10_000
     images, labels = load_idx_tensors(mnist_root, train=True)
     first_images, first_labels = next(iter(held_out))
-    assert torch.equal(first_labels, labels[VALIDATION_START:VALIDATION_START + len(first_labels)])
+    assert torch.equal(first_labels, labels[VALIDATION_START : VALIDATION_START + len(first_labels)])
     expected = (images[VALIDATION_START].float() / 255 - MEAN) / STD
     assert torch.allclose(first_images[0, 0], expected, atol=1e-6)  # unaugmented, like the test set

@@ -1,9 +1,9 @@
 import pytest
 import torch
+from seed_tables import SEED_TABLES
 
 from mnist_kit import models
 from mnist_kit.models import MODELS, count_parameters, get_model, layer_shapes, receptive_field_table, summary
-from seed_tables import SEED_TABLES
 
 
 @pytest.mark.parametrize("name", list(MODELS))
@@ -45,14 +45,25 @@ def test_summary_of_a_cpu_model_when_cuda_is_reported(monkeypatch):
 
 def test_receptive_field_table_of_model_4():
     rows = receptive_field_table(get_model("model_4"))
-    assert [r["layer"] for r in rows] == ["convblock1.0", "convblock2.0", "transition.0", "transition.1",
-                                         "convblock3.0", "convblock4.0", "convblock5.0", "convblock6.0", "gap", "head"]
+    assert [r["layer"] for r in rows] == [
+        "convblock1.0",
+        "convblock2.0",
+        "transition.0",
+        "transition.1",
+        "convblock3.0",
+        "convblock4.0",
+        "convblock5.0",
+        "convblock6.0",
+        "gap",
+        "head",
+    ]
     # r_out = r_in + (k-1) * j_in, worked by hand for this network
     assert [r["receptive_field"] for r in rows] == [3, 5, 5, 6, 10, 14, 18, 22, 32, 32]
     assert [r["jump"] for r in rows] == [1, 1, 1, 2, 2, 2, 2, 2, 12, 12]
     # the output sizes agree with the shapes the layers really produce
-    conv_pool = [shape[-1] for typ, shape, _ in layer_shapes(get_model("model_4"))
-                 if typ in ("Conv2d", "MaxPool2d", "AvgPool2d")]
+    conv_pool = [
+        shape[-1] for typ, shape, _ in layer_shapes(get_model("model_4")) if typ in ("Conv2d", "MaxPool2d", "AvgPool2d")
+    ]
     assert [r["output_size"] for r in rows] == conv_pool
 
 

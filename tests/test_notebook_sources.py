@@ -11,6 +11,7 @@
       or, as a whole word, any public name defined at the top of the module.
     Phrases like "every notebook's Results section" are not pointers to a file and are not checked.
 """
+
 import ast
 import re
 from pathlib import Path
@@ -23,8 +24,10 @@ from mnist_kit import lessons
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
 POINTER = re.compile(r"(?:notebooks/)?(\d\d_\w+\.ipynb)")
-NAMESPACE_IMPORT = ("from mnist_kit import data, engine, fast_data, loaders, models, plots, records, report, runs, "
-                    "widgets, lessons, recipes")
+NAMESPACE_IMPORT = (
+    "from mnist_kit import data, engine, fast_data, loaders, models, plots, records, report, runs, "
+    "widgets, lessons, recipes"
+)
 
 
 def _code(source: str) -> str:
@@ -34,13 +37,18 @@ def _code(source: str) -> str:
 
 def _show_source_calls(source: str) -> list[ast.Call]:
     calls = [node for node in ast.walk(ast.parse(_code(source))) if isinstance(node, ast.Call)]
-    return sorted((c for c in calls if getattr(c.func, "attr", getattr(c.func, "id", None)) == "show_source"),
-                  key=lambda c: (c.lineno, c.col_offset))
+    return sorted(
+        (c for c in calls if getattr(c.func, "attr", getattr(c.func, "id", None)) == "show_source"),
+        key=lambda c: (c.lineno, c.col_offset),
+    )
 
 
 def _markdown_outputs(cell) -> list[str]:
-    return [out["data"]["text/markdown"] for out in cell.get("outputs", [])
-            if out.get("output_type") in ("execute_result", "display_data") and "text/markdown" in out.get("data", {})]
+    return [
+        out["data"]["text/markdown"]
+        for out in cell.get("outputs", [])
+        if out.get("output_type") in ("execute_result", "display_data") and "text/markdown" in out.get("data", {})
+    ]
 
 
 def _source_cells(path: Path) -> list:
@@ -55,8 +63,10 @@ def _shown_and_expected(path: Path) -> list[tuple[str, list[str], list[str]]]:
     found = []
     for cell in _source_cells(path):
         code = _code(cell.source)
-        expected = [lessons.source_markdown(*(eval(ast.get_source_segment(code, arg), namespace) for arg in call.args))
-                    for call in _show_source_calls(cell.source)]
+        expected = [
+            lessons.source_markdown(*(eval(ast.get_source_segment(code, arg), namespace) for arg in call.args))
+            for call in _show_source_calls(cell.source)
+        ]
         found.append((cell.source, _markdown_outputs(cell), expected))
     return found
 
@@ -64,8 +74,10 @@ def _shown_and_expected(path: Path) -> list[tuple[str, list[str], list[str]]]:
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_shown_source_is_the_current_source(path):
     for source, shown, expected in _shown_and_expected(path):
-        assert shown == expected, (f"{path.name}: the source shown by `{source.strip()[:80]}` is stale or missing; "
-                                   "run the notebook again (tools/run_notebooks.py)")
+        assert shown == expected, (
+            f"{path.name}: the source shown by `{source.strip()[:80]}` is stale or missing; "
+            "run the notebook again (tools/run_notebooks.py)"
+        )
 
 
 def test_a_stale_shown_source_is_caught(tmp_path):
@@ -94,12 +106,21 @@ def _pointers() -> list[tuple[str, str, str, list[str]]]:
     found = []
     for module_path in sorted((ROOT / "mnist_kit").glob("*.py")):
         tree, module = ast.parse(module_path.read_text()), module_path.stem
-        public = [n.name for n in tree.body
-                  if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and not n.name.startswith("_")]
-        documented = [(tree, f"module {module}", [rf"\b{module}\.", rf"mnist_kit[./]{module}\b",
-                                                  *(rf"\b{name}\b" for name in public)])]
-        documented += [(node, node.name, [rf"\b{node.name}\b"]) for node in ast.walk(tree)
-                       if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+        public = [
+            n.name for n in tree.body if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and not n.name.startswith("_")
+        ]
+        documented = [
+            (
+                tree,
+                f"module {module}",
+                [rf"\b{module}\.", rf"mnist_kit[./]{module}\b", *(rf"\b{name}\b" for name in public)],
+            )
+        ]
+        documented += [
+            (node, node.name, [rf"\b{node.name}\b"])
+            for node in ast.walk(tree)
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
+        ]
         for node, name, patterns in documented:
             for notebook in POINTER.findall(ast.get_docstring(node) or ""):
                 found.append((module_path.name, name, notebook, patterns))
@@ -113,11 +134,13 @@ def test_the_docstrings_do_point_at_notebooks():
     assert len(POINTERS) >= 10 and {p[2] for p in POINTERS} == {p.name for p in NOTEBOOKS}
 
 
-@pytest.mark.parametrize("module_file, name, notebook, patterns", POINTERS,
-                         ids=[f"{m}:{n}->{nb[:2]}" for m, n, nb, _ in POINTERS])
+@pytest.mark.parametrize(
+    "module_file, name, notebook, patterns", POINTERS, ids=[f"{m}:{n}->{nb[:2]}" for m, n, nb, _ in POINTERS]
+)
 def test_docstring_pointer_names_a_notebook_that_teaches_it(module_file, name, notebook, patterns):
     path = ROOT / "notebooks" / notebook
     assert path.exists(), f"mnist_kit/{module_file}: {name} points at {notebook}, which does not exist"
     text = "\n".join(cell.source for cell in nbformat.read(path, as_version=4).cells)
     assert any(re.search(pattern, text) for pattern in patterns), (
-        f"mnist_kit/{module_file}: {name} says it is taught in {notebook}, but that notebook never mentions it")
+        f"mnist_kit/{module_file}: {name} says it is taught in {notebook}, but that notebook never mentions it"
+    )

@@ -1,4 +1,5 @@
 """The committed notebooks read as lab reports of real full runs (nbval executes them separately)."""
+
 import json
 import subprocess
 import sys
@@ -7,22 +8,30 @@ from pathlib import Path
 import nbformat
 import pytest
 
-
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
 
 
 def test_there_are_four_notebooks():
-    assert [p.name for p in NOTEBOOKS] == ["01_model_1.ipynb", "02_model_2.ipynb", "03_model_3.ipynb",
-                                           "04_model_4.ipynb"]
+    assert [p.name for p in NOTEBOOKS] == [
+        "01_model_1.ipynb",
+        "02_model_2.ipynb",
+        "03_model_3.ipynb",
+        "04_model_4.ipynb",
+    ]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
 def test_notebook_is_a_full_run_lab_report(path):
     nb = nbformat.read(path, as_version=4)
     assert nb.metadata.kernelspec.name == "python3"
-    headings = [line for cell in nb.cells if cell.cell_type == "markdown"
-                for line in cell.source.splitlines() if line.startswith("## ")]
+    headings = [
+        line
+        for cell in nb.cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+        if line.startswith("## ")
+    ]
     for section in ("## Target", "## The data", "## The model", "## Training", "## Results", "## Analysis"):
         assert section in headings, section
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
@@ -47,16 +56,23 @@ def test_notebook_outputs_agree_with_the_committed_record(path):
 
 
 def test_run_notebooks_tool_executes_and_tidies(tmp_path):
-    code = ("import time\nfrom tqdm import tqdm\nfrom mnist_kit.runs import smoke_mode\n"
-            "print('smoke' if smoke_mode() else 'full')\n"
-            "for _ in tqdm(range(3), file=__import__('sys').stdout, mininterval=0): time.sleep(0.01)")
-    notebook = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(code)],
-                                        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                                 "language": "python"}})
+    code = (
+        "import time\nfrom tqdm import tqdm\nfrom mnist_kit.runs import smoke_mode\n"
+        "print('smoke' if smoke_mode() else 'full')\n"
+        "for _ in tqdm(range(3), file=__import__('sys').stdout, mininterval=0): time.sleep(0.01)"
+    )
+    notebook = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(code)],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
     path = tmp_path / "tiny.ipynb"
     nbformat.write(notebook, path)
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "run_notebooks.py"), str(path)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "run_notebooks.py"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     nb = nbformat.read(path, as_version=4)
     text = "".join(out.get("text", "") for cell in nb.cells if cell.cell_type == "code" for out in cell.outputs)
@@ -66,13 +82,18 @@ def test_run_notebooks_tool_executes_and_tidies(tmp_path):
 
 
 def test_failed_notebook_is_left_untouched(tmp_path):
-    broken = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("raise RuntimeError('boom')")],
-                                      metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                               "language": "python"}})
+    broken = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("raise RuntimeError('boom')")],
+        metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+    )
     path = tmp_path / "broken.ipynb"
     nbformat.write(broken, path)
     before = path.read_bytes()
-    done = subprocess.run([sys.executable, str(ROOT / "tools" / "run_notebooks.py"), str(path)],
-                          capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "tools" / "run_notebooks.py"), str(path)],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode != 0 and "boom" in done.stderr
     assert path.read_bytes() == before

@@ -1,10 +1,10 @@
 import pytest
 import torch
+from test_report import fake_record
 
 from mnist_kit import plots
 from mnist_kit.engine import Predictions
 from mnist_kit.recipes import get_recipe
-from test_report import fake_record
 
 
 def test_augmented_grid_shows_originals_and_draws(mnist_root):
@@ -16,7 +16,7 @@ def test_augmented_grid_shows_originals_and_draws(mnist_root):
     originals = [ax.get_images()[0].get_array() for ax in axes[:5]]
     drawn = [ax.get_images()[0].get_array() for ax in axes[5:10]]
     assert all(image.shape == (28, 28) for image in originals + drawn)
-    assert sum((a != b).any() for a, b in zip(originals, drawn)) >= 4  # rotated, so (almost) all differ
+    assert sum((a != b).any() for a, b in zip(originals, drawn, strict=True)) >= 4  # rotated, so (almost) all differ
     assert "±7°" in fig._suptitle.get_text()
 
 
@@ -32,7 +32,7 @@ def test_history_plot_has_both_curves_and_the_target_line():
 
 def test_history_plot_shows_the_raw_weights_beside_the_average():
     record = fake_record([98.0, 99.3, 99.45])
-    for row, raw in zip(record["history"], [97.0, 99.1, 99.38]):
+    for row, raw in zip(record["history"], [97.0, 99.1, 99.38], strict=True):
         row["raw_test_acc"] = raw
     acc_ax = plots.plot_history(record).get_axes()[1]
     lines = {line.get_label(): list(line.get_ydata()) for line in acc_ax.get_lines()}
@@ -71,8 +71,10 @@ def test_schedule_plot_marks_the_cuts_of_a_multistep_recipe():
     assert [c.get_label() for c in cuts] == ["from epoch 6: 0.01 → 0.001", "from epoch 11: 0.001 → 0.0001"]
     assert [c.get_xdata()[0] for c in cuts] == [6, 11]
     step = plots.plot_schedule(get_recipe("model_1")).get_axes()[0]  # StepLR every 6 epochs
-    assert [line.get_label() for line in step.get_lines()[1:]] == ["from epoch 7: 0.01 → 0.001",
-                                                                   "from epoch 13: 0.001 → 0.0001"]
+    assert [line.get_label() for line in step.get_lines()[1:]] == [
+        "from epoch 7: 0.01 → 0.001",
+        "from epoch 13: 0.001 → 0.0001",
+    ]
 
 
 def test_schedule_plot_marks_the_onecycle_peak():
@@ -85,16 +87,39 @@ def test_schedule_plot_marks_the_onecycle_peak():
 
 
 def test_iterations_plot_overlays_the_runs_and_the_original_log():
-    records = [fake_record([99.0 + i / 10, 99.3, 99.4 + i / 100], recipe=f"model_{i}", parameters=p)
-               for i, p in zip((1, 2, 3, 4), (8246, 7934, 7934, 7774), strict=True)]
+    records = [
+        fake_record([99.0 + i / 10, 99.3, 99.4 + i / 100], recipe=f"model_{i}", parameters=p)
+        for i, p in zip((1, 2, 3, 4), (8246, 7934, 7934, 7774), strict=True)
+    ]
     ax = plots.plot_iterations(records).get_axes()[0]
     lines = {line.get_label(): line for line in ax.get_lines()}
-    assert list(lines) == ["model_1 (8,246 parameters)", "model_2 (7,934 parameters)", "model_3 (7,934 parameters)",
-                           "model_4 (7,774 parameters)", "original write-up, Model_4", "target 99.4 %"]
+    assert list(lines) == [
+        "model_1 (8,246 parameters)",
+        "model_2 (7,934 parameters)",
+        "model_3 (7,934 parameters)",
+        "model_4 (7,774 parameters)",
+        "original write-up, Model_4",
+        "target 99.4 %",
+    ]
     assert list(lines["model_3 (7,934 parameters)"].get_ydata()) == [99.3, 99.3, 99.43]
     original = lines["original write-up, Model_4"]
     # copied from the write-up's "Logs from local model run" (../shared/seed/Assignment_7.md)
-    assert list(original.get_ydata()) == [98.36, 98.73, 99.07, 99.12, 99.39, 99.39, 99.41, 99.38, 99.39, 99.43,
-                                          99.40, 99.44, 99.43, 99.43, 99.42]
+    assert list(original.get_ydata()) == [
+        98.36,
+        98.73,
+        99.07,
+        99.12,
+        99.39,
+        99.39,
+        99.41,
+        99.38,
+        99.39,
+        99.43,
+        99.40,
+        99.44,
+        99.43,
+        99.43,
+        99.42,
+    ]
     assert list(original.get_xdata()) == list(range(1, 16)) and original.get_linestyle() == "--"
     assert ax.get_ylim() == pytest.approx((99.0, 99.6))

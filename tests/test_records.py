@@ -27,8 +27,12 @@ def test_record_round_trip(full_run, tmp_path):
     assert record["parameters"] == 7774 and record["complete"] and not record["smoke"]
     assert record["history"] == json.loads(json.dumps(full_run.history))
     assert record["device_name"].startswith("CPU") and record["versions"]["torch"] == torch.__version__
-    assert set(record["data_md5"]) == {"train-images-idx3-ubyte", "train-labels-idx1-ubyte",
-                                       "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}
+    assert set(record["data_md5"]) == {
+        "train-images-idx3-ubyte",
+        "train-labels-idx1-ubyte",
+        "t10k-images-idx3-ubyte",
+        "t10k-labels-idx1-ubyte",
+    }
     model = load_trained_model(path)
     probe = torch.randn(3, 1, 28, 28)
     full_run.model.eval()
@@ -65,13 +69,16 @@ def test_failed_write_keeps_the_old_file(tmp_path, monkeypatch):
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]  # no temp file left behind
 
 
-@pytest.mark.parametrize("damage, message", [
-    (lambda r: r.pop("history"), "'history' missing"),
-    (lambda r: r.update(epochs=99), "history length"),
-    (lambda r: r["history"][0].update(test_acc=float("nan")), "not a finite number"),
-    (lambda r: r["history"][0].update(test_acc=120.0), "accuracy out of range"),
-    (lambda r: r.update(format=0), "format"),
-])
+@pytest.mark.parametrize(
+    "damage, message",
+    [
+        (lambda r: r.pop("history"), "'history' missing"),
+        (lambda r: r.update(epochs=99), "history length"),
+        (lambda r: r["history"][0].update(test_acc=float("nan")), "not a finite number"),
+        (lambda r: r["history"][0].update(test_acc=120.0), "accuracy out of range"),
+        (lambda r: r.update(format=0), "format"),
+    ],
+)
 def test_malformed_records_are_named(full_run, tmp_path, damage, message):
     path = save_run(full_run, tmp_path)
     record = json.loads(path.read_text())
@@ -104,8 +111,13 @@ def test_saved_average_loads_into_a_bare_model(mnist_root, tmp_path):
     from mnist_kit.models import get_model
     from mnist_kit.recipes import get_recipe
 
-    run = fit(get_recipe("model_4").with_overrides(ema_epochs=1.0, epochs=1), smoke=True, device="cpu",
-              data_root=mnist_root, progress=False)
+    run = fit(
+        get_recipe("model_4").with_overrides(ema_epochs=1.0, epochs=1),
+        smoke=True,
+        device="cpu",
+        data_root=mnist_root,
+        progress=False,
+    )
     path = save_run(dataclasses.replace(run, smoke=False), tmp_path / "results")
     state = torch.load(path.with_suffix(".pt"), weights_only=True)
     assert not any(k.startswith("module.") or k == "n_averaged" for k in state)

@@ -5,8 +5,8 @@ import pytest
 
 from mnist_kit import report
 from mnist_kit.__main__ import main
-from mnist_kit.records import RecordError, save_run
 from mnist_kit.recipes import get_recipe
+from mnist_kit.records import RecordError, save_run
 
 MODEL_4_LABEL = report.recipe_label({"recipe": "model_4", "config": get_recipe("model_4").to_dict()})
 
@@ -24,10 +24,21 @@ text between
 
 def fake_record(test_accs, train_acc=99.0, seconds=10.0, **extra):
     """A record-shaped dict for unit tests of the arithmetic (not a result of any run)."""
-    history = [dict(epoch=i + 1, lr=0.01, train_loss=0.1, train_acc=train_acc, test_loss=0.05, test_acc=acc,
-                    seconds=seconds + i) for i, acc in enumerate(test_accs)]
-    record = dict(recipe="model_4", model="model_4", parameters=7774, history=history, device_name="CPU: test",
-                  config={"pipeline": "fast"}, seed=1)
+    history = [
+        dict(
+            epoch=i + 1, lr=0.01, train_loss=0.1, train_acc=train_acc, test_loss=0.05, test_acc=acc, seconds=seconds + i
+        )
+        for i, acc in enumerate(test_accs)
+    ]
+    record = dict(
+        recipe="model_4",
+        model="model_4",
+        parameters=7774,
+        history=history,
+        device_name="CPU: test",
+        config={"pipeline": "fast"},
+        seed=1,
+    )
     record.update(extra)
     return record
 
@@ -54,8 +65,10 @@ def test_steadiness_over_the_last_five_epochs_and_the_longest_streak():
 
 
 def test_sweep_summary_counts_seeds_and_spread():
-    records = [fake_record([99.3, 99.41, 99.42, 99.43, 99.45, 99.50], seed=11),
-               fake_record([99.3, 99.45, 99.39, 99.43, 99.45, 99.40], seed=12)]
+    records = [
+        fake_record([99.3, 99.41, 99.42, 99.43, 99.45, 99.50], seed=11),
+        fake_record([99.3, 99.45, 99.39, 99.43, 99.45, 99.40], seed=12),
+    ]
     s = report.sweep_summary(records)
     assert s["seeds"] == [11, 12] and s["n"] == 2
     assert s["final_mean"] == pytest.approx(99.45) and s["final_std"] == pytest.approx(0.0707, abs=1e-4)
@@ -95,9 +108,12 @@ def test_checklist_of_a_model_4_run():
         "- ✅ Final test accuracy ≥ 99.4 %: 99.40 % (epoch 15)",
         "- ❌ Epochs at ≥ 99.4 %, at least as many as the original write-up's: 4 of 15 (11, 13–15), longest streak 3; "
         "the original's Model_4 log: 7 (7, 10–15), longest streak 6",
-        "- ✅ The course target, each of the last 3 epochs ≥ 99.4 %: lowest 99.40 %"]
-    assert lines[5].startswith("- ❌ The original write-up's own, stricter target (> 99.4 % over more than 7 epochs "
-                               "and kept at the last epoch): this run has 4 epochs")
+        "- ✅ The course target, each of the last 3 epochs ≥ 99.4 %: lowest 99.40 %",
+    ]
+    assert lines[5].startswith(
+        "- ❌ The original write-up's own, stricter target (> 99.4 % over more than 7 epochs "
+        "and kept at the last epoch): this run has 4 epochs"
+    )
     assert lines[5].endswith("the original had 7 such epochs and ended at 99.42 %, so it did not meet it.")
     steady = report.checklist_markdown(fake_record([98.0] * 7 + [99.41] * 8)).splitlines()
     assert steady[3].startswith("- ✅ Epochs at ≥ 99.4 %") and steady[5].startswith("- ✅ The original write-up's own")
@@ -106,18 +122,22 @@ def test_checklist_of_a_model_4_run():
 
 def test_checklist_of_a_model_without_an_original_log():
     lines = report.checklist_markdown(fake_record([99.0, 99.3, 99.35], model="model_1", parameters=8246)).splitlines()
-    assert lines == ["- ❌ Parameters under 8,000: 8,246",
-                     "- ❌ Best test accuracy ≥ 99.4 %: 99.35 % (epoch 3)",
-                     "- ❌ Final test accuracy ≥ 99.4 %: 99.35 % (epoch 3)",
-                     "- ➖ Epochs at ≥ 99.4 %: 0 of 3 (none), longest streak 0; the original write-up gives no "
-                     "per-epoch log for this model",
-                     "- ❌ The course target, each of the last 3 epochs ≥ 99.4 %: lowest 99.00 %"]
+    assert lines == [
+        "- ❌ Parameters under 8,000: 8,246",
+        "- ❌ Best test accuracy ≥ 99.4 %: 99.35 % (epoch 3)",
+        "- ❌ Final test accuracy ≥ 99.4 %: 99.35 % (epoch 3)",
+        "- ➖ Epochs at ≥ 99.4 %: 0 of 3 (none), longest streak 0; the original write-up gives no "
+        "per-epoch log for this model",
+        "- ❌ The course target, each of the last 3 epochs ≥ 99.4 %: lowest 99.00 %",
+    ]
 
 
 def test_checklist_shows_the_sweep_inline():
     config = get_recipe("model_4").to_dict()
-    sweep = [fake_record([99.0, 99.41, 99.42, 99.45], seed=1, config=config),
-             fake_record([99.0, 99.45, 99.39, 99.43], seed=2, config=config)]
+    sweep = [
+        fake_record([99.0, 99.41, 99.42, 99.45], seed=1, config=config),
+        fake_record([99.0, 99.45, 99.39, 99.43], seed=2, config=config),
+    ]
     lines = report.checklist_markdown(sweep[0], sweep_records=sweep).splitlines()
     assert "- ❌ Every seed holds ≥ 99.4 % over its last 3 epochs: 1 of 2 (seeds 1, 2)" in lines
     row = lines[-1]
@@ -134,9 +154,12 @@ def _iteration(name, accs, parameters, **config_changes):
 
 
 def test_iterations_table_marks_what_changed():
-    records = [_iteration("model_1", [99.0, 99.35, 99.31], 8246), _iteration("model_2", [99.0, 99.2, 99.34], 7934),
-               _iteration("model_3", [99.1, 99.41, 99.33], 7934),
-               _iteration("model_4", [99.2, 99.45, 99.44], 7774, ema_epochs=0.5)]
+    records = [
+        _iteration("model_1", [99.0, 99.35, 99.31], 8246),
+        _iteration("model_2", [99.0, 99.2, 99.34], 7934),
+        _iteration("model_3", [99.1, 99.41, 99.33], 7934),
+        _iteration("model_4", [99.2, 99.45, 99.44], 7774, ema_epochs=0.5),
+    ]
     lines = report.iterations_table(records).splitlines()
     assert len(lines) == 6 and lines[0].startswith("| iteration | blocks 4–6 (channels) | augmentation | schedule |")
     assert lines[2:] == [
@@ -147,7 +170,8 @@ def test_iterations_table_marks_what_changed():
         "| model_3 | 16, 16, 12 | **±7°, no jitter** | **MultiStepLR: ×0.1 after epochs 5, 10** | 0.01 | none | "
         "7,934 (±0) | 99.41 % | 99.33 % | 1 (2) |",
         "| model_4 | **14, 16, 14** | **±5°, no jitter** | **OneCycleLR: 30% warm-up, then anneal** | **peak 0.2** | "
-        "**~0.5 epoch** | 7,774 (−160) | 99.45 % | 99.44 % | 2 (2–3) |"]
+        "**~0.5 epoch** | 7,774 (−160) | 99.45 % | 99.44 % | 2 (2–3) |",
+    ]
 
 
 @pytest.fixture
@@ -174,11 +198,17 @@ def test_report_rewrites_then_checks_clean(results):
 
 def test_sweep_pools_only_seeds_of_the_same_recipe(results, smoke_run):
     folder, readme = results
-    older = dataclasses.replace(smoke_run, smoke=False, recipe=smoke_run.recipe.with_overrides(
-        epochs=2, seed=2, scheduler="step", lr=0.05, step_size=5, gamma=0.2, ema_epochs=0.0))
+    older = dataclasses.replace(
+        smoke_run,
+        smoke=False,
+        recipe=smoke_run.recipe.with_overrides(
+            epochs=2, seed=2, scheduler="step", lr=0.05, step_size=5, gamma=0.2, ema_epochs=0.0
+        ),
+    )
     save_run(older, folder / "sweep", stem="model_4-seed2")
-    same_label = dataclasses.replace(smoke_run, smoke=False, recipe=smoke_run.recipe.with_overrides(
-        epochs=2, seed=3, dropout=0.0))  # differs only in a setting the label does not name
+    same_label = dataclasses.replace(
+        smoke_run, smoke=False, recipe=smoke_run.recipe.with_overrides(epochs=2, seed=3, dropout=0.0)
+    )  # differs only in a setting the label does not name
     save_run(same_label, folder / "sweep", stem="model_4-seed3")
     table = report.sweep_table(folder / "sweep")
     assert f"| {MODEL_4_LABEL} | 1 |" in table and "| model_4 (fast, step, lr 0.05) | 2 |" in table

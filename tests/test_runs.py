@@ -1,4 +1,5 @@
 """Training runs that leave a record, and the one switch that makes them smoke runs."""
+
 import os
 from pathlib import Path
 
@@ -33,10 +34,18 @@ def test_pytest_and_ci_set_the_switch():
 
 def test_sweep_records_one_run_per_seed_and_stops_on_ctrl_c(mnist_root, tmp_path, monkeypatch):
     monkeypatch.setenv(paths.SMOKE_DIR_ENV, str(tmp_path / "smoke"))
-    found = runs.sweep("model_4", [5, 6], smoke=True, results_dir=tmp_path / "results", device="cpu",
-                       data_root=mnist_root, progress=False)
+    found = runs.sweep(
+        "model_4",
+        [5, 6],
+        smoke=True,
+        results_dir=tmp_path / "results",
+        device="cpu",
+        data_root=mnist_root,
+        progress=False,
+    )
     assert [p.name for p in found] == ["model_4-seed5.json", "model_4-seed6.json"]
     assert all(p.parent == tmp_path / "smoke" for p in found)  # smoke runs never land in results/
+
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 

@@ -1,4 +1,5 @@
 """Every widget's drawing function, called headless: what it draws and the numbers it shows."""
+
 import ipywidgets as W
 import pytest
 import torch

@@ -6,6 +6,7 @@ Each notebook runs top to bottom in a fresh ``python3`` kernel started in its ow
 redraws are collapsed to what a terminal would finally show, and the file is replaced atomically
 only when every cell succeeded, so a failed or interrupted run leaves the committed notebook as it was.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -24,8 +25,9 @@ from mnist_kit.paths import atomic_write_bytes  # noqa: E402
 def run_notebook(path: Path) -> float:
     notebook = nbformat.read(path, as_version=4)
     start = time.perf_counter()
-    NotebookClient(notebook, timeout=None, kernel_name="python3",
-                   resources={"metadata": {"path": str(path.parent)}}).execute()
+    NotebookClient(
+        notebook, timeout=None, kernel_name="python3", resources={"metadata": {"path": str(path.parent)}}
+    ).execute()
     notebook, _ = CoalesceStreamsPreprocessor().preprocess(notebook, {})
     atomic_write_bytes(path, nbformat.writes(notebook).encode())
     return time.perf_counter() - start

@@ -8,6 +8,7 @@ the test set is never read). Averages only watch the training, they do not chang
 every horizon on the same trajectory. One JSON line per seed is appended to ``--out``; ``--merge`` folds
 them into ``results/tuning/model_4.json`` as round 4.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -49,21 +50,40 @@ def screen(seed: int, horizons: list[float], recipe_name: str = "model_4") -> di
     history = []
     for epoch in range(1, recipe.epochs + 1):
         start = time.perf_counter()
-        train_loss, train_acc = engine.train(model, device, train_loader, optimizer, progress=False,
-                                             batch_scheduler=scheduler if per_batch else None, averaged=averages)
+        train_loss, train_acc = engine.train(
+            model,
+            device,
+            train_loader,
+            optimizer,
+            progress=False,
+            batch_scheduler=scheduler if per_batch else None,
+            averaged=averages,
+        )
         if not per_batch:
             scheduler.step()
-        row = {"epoch": epoch, "train_loss": train_loss, "train_acc": train_acc,
-               "val_acc": engine.test(model, device, val_loader, verbose=False)[1]}
+        row = {
+            "epoch": epoch,
+            "train_loss": train_loss,
+            "train_acc": train_acc,
+            "val_acc": engine.test(model, device, val_loader, verbose=False)[1],
+        }
         for h, averaged in averages.models.items():
             row[f"val_acc_ema{h:g}"] = engine.test(averaged.module, device, val_loader, verbose=False)[1]
         row["seconds"] = time.perf_counter() - start
         history.append(row)
-        print(f"seed {seed} epoch {epoch}: " + ", ".join(f"{k} {v:.2f}" for k, v in row.items() if "val" in k),
-              flush=True)
-    return {"round": 4, "judged_on": "validation", "seed": seed, "config": recipe.to_dict(),
-            "horizons_epochs": horizons, "device_name": engine.device_name(device),
-            "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(), "history": history}
+        print(
+            f"seed {seed} epoch {epoch}: " + ", ".join(f"{k} {v:.2f}" for k, v in row.items() if "val" in k), flush=True
+        )
+    return {
+        "round": 4,
+        "judged_on": "validation",
+        "seed": seed,
+        "config": recipe.to_dict(),
+        "horizons_epochs": horizons,
+        "device_name": engine.device_name(device),
+        "finished_at": dt.datetime.now(dt.timezone.utc).isoformat(),
+        "history": history,
+    }
 
 
 def tuning_runs(result: dict) -> list[dict]:
@@ -72,13 +92,23 @@ def tuning_runs(result: dict) -> list[dict]:
     for h in [0.0, *result["horizons_epochs"]]:
         key = "val_acc" if h == 0 else f"val_acc_ema{h:g}"
         accs = [row[key] for row in result["history"]]
-        runs.append({"name": f"R4-ema{h:g}-s{result['seed']}", "round": 4, "judged_on": "validation",
-                     "changes": {"ema_epochs": h, "seed": result["seed"]},
-                     "config": dict(result["config"], ema_epochs=h), "device_name": result["device_name"],
-                     "code": "tools/screen_ema.py (one training run, every horizon evaluated on it)",
-                     "val_min_last5": min(accs[-5:]), "val_mean_last5": round(sum(accs[-5:]) / 5, 3),
-                     "history": [{"epoch": row["epoch"], "train_acc": row["train_acc"], "val_acc": row[key]}
-                                 for row in result["history"]]})
+        runs.append(
+            {
+                "name": f"R4-ema{h:g}-s{result['seed']}",
+                "round": 4,
+                "judged_on": "validation",
+                "changes": {"ema_epochs": h, "seed": result["seed"]},
+                "config": dict(result["config"], ema_epochs=h),
+                "device_name": result["device_name"],
+                "code": "tools/screen_ema.py (one training run, every horizon evaluated on it)",
+                "val_min_last5": min(accs[-5:]),
+                "val_mean_last5": round(sum(accs[-5:]) / 5, 3),
+                "history": [
+                    {"epoch": row["epoch"], "train_acc": row["train_acc"], "val_acc": row[key]}
+                    for row in result["history"]
+                ],
+            }
+        )
     return runs
 
 
@@ -88,10 +118,14 @@ def summary(runs: list[dict]) -> dict:
     by_horizon: dict[str, list[dict]] = {}
     for run in runs:
         by_horizon.setdefault(f"{run['changes']['ema_epochs']:g}", []).append(run)
-    return {h: {"seeds": sorted(r["changes"]["seed"] for r in rs),
-                "mean_val_min_last5": round(sum(r["val_min_last5"] for r in rs) / len(rs), 3),
-                "mean_val_mean_last5": round(sum(r["val_mean_last5"] for r in rs) / len(rs), 3)}
-            for h, rs in by_horizon.items()}
+    return {
+        h: {
+            "seeds": sorted(r["changes"]["seed"] for r in rs),
+            "mean_val_min_last5": round(sum(r["val_min_last5"] for r in rs) / len(rs), 3),
+            "mean_val_mean_last5": round(sum(r["val_mean_last5"] for r in rs) / len(rs), 3),
+        }
+        for h, rs in by_horizon.items()
+    }
 
 
 def merge(lines: Path, record: Path, decision: str) -> None:
