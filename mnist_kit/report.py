@@ -467,3 +467,34 @@ def iterations_table(records: list[dict]) -> str:
         )
         before = cells, s["parameters"]
     return "\n".join(rows)
+
+
+def tuning_round_markdown(tuning: dict, round_number: int = 4) -> str:
+    """One tuning round of ``results/tuning/model_4.json`` as a table: each candidate with the split that judged
+    it, its seeds and the lowest and mean accuracy of its last 5 epochs (mean over seeds).
+
+    Taught in ``notebooks/04_model_4.ipynb`` (choosing on validation, reporting on test).
+    """
+    runs = [r for r in tuning["runs"] if r.get("round") == round_number]
+    if not runs:
+        raise RecordError(f"the tuning record has no round {round_number}")
+    split = runs[0]["judged_on"]
+    key = "val_acc" if split == "validation" else "test_acc"
+    groups: dict[str, list[dict]] = {}
+    for run in runs:
+        name = ", ".join(f"{k} {v:g}" for k, v in sorted(run["changes"].items()) if k != "seed") or "base"
+        groups.setdefault(name, []).append(run)
+    rows = [
+        f"| candidate | judged on | seeds | lowest of last {STEADY_EPOCHS} (mean over seeds) | "
+        f"mean of last {STEADY_EPOCHS} |",
+        "| --- | --- | --- | ---: | ---: |",
+    ]
+    for name, group in groups.items():
+        group.sort(key=lambda r: r["changes"].get("seed", r["config"]["seed"]))
+        lasts = [[row[key] for row in r["history"][-STEADY_EPOCHS:]] for r in group]
+        rows.append(
+            f"| {name} | {split} | {', '.join(str(r['changes'].get('seed', r['config']['seed'])) for r in group)} | "
+            f"{statistics.mean(min(last) for last in lasts):.2f} % | "
+            f"{statistics.mean(statistics.mean(last) for last in lasts):.2f} % |"
+        )
+    return "\n".join(rows)

@@ -258,3 +258,17 @@ def test_report_command_exit_codes(results, capsys):
 def test_committed_readme_matches_committed_results():
     """The instructor's tables in README.md agree with results/ (what `report --check` enforces in CI)."""
     assert report.update_readme(check=True), "README tables are stale: run `python -m mnist_kit report`"
+
+
+def test_tuning_round_table_reads_the_split_that_judged_it():
+    def run(h, seed, accs):
+        return {"round": 4, "judged_on": "validation", "changes": {"ema_epochs": h, "seed": seed},
+                "config": {"seed": seed}, "history": [{"val_acc": a} for a in accs]}
+
+    tuning = {"runs": [run(0.0, 1, [99.1, 99.3, 99.2, 99.4, 99.3]), run(0.0, 2, [99.3] * 5),
+                       run(0.5, 1, [99.4] * 5), {"round": 3, "judged_on": "test", "changes": {}, "history": []}]}
+    table = report.tuning_round_markdown(tuning)
+    assert "| ema_epochs 0 | validation | 1, 2 | 99.20 % | 99.28 % |" in table
+    assert "| ema_epochs 0.5 | validation | 1 | 99.40 % | 99.40 % |" in table
+    with pytest.raises(RecordError, match="no round 5"):
+        report.tuning_round_markdown(tuning, 5)
