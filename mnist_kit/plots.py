@@ -136,10 +136,14 @@ def plot_sweep(records: list[dict]) -> Figure:
     """One seed a column: the lowest test accuracy of its last epochs (3 and 5) and its final one, against 99.4 %."""
     from .recipes import HOLD_EPOCHS, STEADY_EPOCHS
 
-    seeds = [str(r["seed"]) for r in records]
-    accs = [[row["test_acc"] for row in r["history"]] for r in records]
     fig = Figure(figsize=(8, 3.6))
     ax = fig.subplots()
+    if not records:
+        ax.axis("off")
+        ax.text(0.5, 0.5, "No sweep of this recipe is recorded yet: make sweep", ha="center", va="center")
+        return fig
+    seeds = [str(r["seed"]) for r in records]
+    accs = [[row["test_acc"] for row in r["history"]] for r in records]
     x = range(len(records))
     ax.plot(x, [a[-1] for a in accs], "o", color="steelblue", label="final epoch")
     ax.plot(

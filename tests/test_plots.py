@@ -49,6 +49,8 @@ def test_sweep_plot_marks_each_seed_against_the_target():
     assert lines["lowest of last 3"] == [99.43, 99.38]
     assert lines["lowest of last 5"] == [99.2, 99.2]
     assert [t.get_text() for t in ax.get_xticklabels()] == ["11", "12"]
+    empty = plots.plot_sweep([]).get_axes()[0]
+    assert "make sweep" in empty.texts[0].get_text()
 
 
 def test_misclassified_grid_shows_the_surest_mistakes_first():
