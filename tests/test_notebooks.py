@@ -1,6 +1,7 @@
 """The committed notebooks read as lab reports of real full runs (nbval executes them separately)."""
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -32,8 +33,19 @@ def test_notebook_is_a_full_run_lab_report(path):
         for line in cell.source.splitlines()
         if line.startswith("## ")
     ]
-    for section in ("## Target", "## The data", "## The model", "## Training", "## Results", "## Analysis"):
+    for section in (
+        "## Target",
+        "## The data",
+        "## The model",
+        "## Training",
+        "## Results",
+        "## Analysis",
+        "## Target against achieved",
+        "## Takeaways",
+        "## Exercises",
+    ):
         assert section in headings, section
+    assert headings[-2:] == ["## Takeaways", "## Exercises"], "a lesson ends with takeaways, then exercises"
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert all(cell.execution_count for cell in code), "every code cell keeps its execution count"
     assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), "run top to bottom once"
@@ -97,3 +109,20 @@ def test_failed_notebook_is_left_untouched(tmp_path):
     )
     assert done.returncode != 0 and "boom" in done.stderr
     assert path.read_bytes() == before
+
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_notebook_reads_on_github_without_a_kernel(path):
+    """No red stderr boxes, no absolute path of the machine that ran it, a static figure beside every widget."""
+    nb = nbformat.read(path, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    for i, cell in enumerate(code):
+        stderr = "".join(o.get("text", "") for o in cell.outputs if o.get("name") == "stderr").strip()
+        assert not stderr, f"code cell {i + 1} writes to stderr: {stderr[:200]}"
+        dumped = json.dumps([dict(o) for o in cell.outputs])
+        assert not re.search(r"/(work|tmp|home|root|Users)/[\w.-]+/", dumped), f"code cell {i + 1}: an absolute path"
+        if any(WIDGET in o.get("data", {}) for o in cell.outputs):
+            assert any("image/png" in o.get("data", {}) for o in cell.outputs), f"code cell {i + 1}: widget, no figure"

@@ -262,11 +262,22 @@ def test_committed_readme_matches_committed_results():
 
 def test_tuning_round_table_reads_the_split_that_judged_it():
     def run(h, seed, accs):
-        return {"round": 4, "judged_on": "validation", "changes": {"ema_epochs": h, "seed": seed},
-                "config": {"seed": seed}, "history": [{"val_acc": a} for a in accs]}
+        return {
+            "round": 4,
+            "judged_on": "validation",
+            "changes": {"ema_epochs": h, "seed": seed},
+            "config": {"seed": seed},
+            "history": [{"val_acc": a} for a in accs],
+        }
 
-    tuning = {"runs": [run(0.0, 1, [99.1, 99.3, 99.2, 99.4, 99.3]), run(0.0, 2, [99.3] * 5),
-                       run(0.5, 1, [99.4] * 5), {"round": 3, "judged_on": "test", "changes": {}, "history": []}]}
+    tuning = {
+        "runs": [
+            run(0.0, 1, [99.1, 99.3, 99.2, 99.4, 99.3]),
+            run(0.0, 2, [99.3] * 5),
+            run(0.5, 1, [99.4] * 5),
+            {"round": 3, "judged_on": "test", "changes": {}, "history": []},
+        ]
+    }
     table = report.tuning_round_markdown(tuning)
     assert "| ema_epochs 0 | validation | 1, 2 | 99.20 % | 99.28 % |" in table
     assert "| ema_epochs 0.5 | validation | 1 | 99.40 % | 99.40 % |" in table
