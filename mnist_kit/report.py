@@ -390,6 +390,9 @@ def _sweep_lines(records: list[dict]) -> list[str]:
     return [
         f"- {_mark(s['hold_last'] == s['n'])} Every seed holds ≥ {TARGET} % over its last {HOLD_EPOCHS} "
         f"epochs: {s['hold_last']} of {s['n']} (seeds {', '.join(map(str, s['seeds']))})",
+        f"- {_mark(s['hold_steady'] == s['n'])} Every seed holds ≥ {TARGET} % over its last {STEADY_EPOCHS} "
+        f"epochs: {s['hold_steady']} of {s['n']} (lowest {s['min_steady']:.2f} %); final accuracy "
+        f"{s['final_mean']:.2f} ± {s['final_std']:.2f} % (lowest {s['final_min']:.2f} %)",
         "",
         *SWEEP_HEADER,
         sweep_row(recipe_label(records[0]), records),

@@ -140,6 +140,11 @@ def test_checklist_shows_the_sweep_inline():
     ]
     lines = report.checklist_markdown(sweep[0], sweep_records=sweep).splitlines()
     assert "- ❌ Every seed holds ≥ 99.4 % over its last 3 epochs: 1 of 2 (seeds 1, 2)" in lines
+    # 4 epochs only: the last-5 window is the whole run, 99.0 included
+    assert (
+        "- ❌ Every seed holds ≥ 99.4 % over its last 5 epochs: 0 of 2 (lowest 99.00 %); final accuracy "
+        "99.44 ± 0.01 % (lowest 99.43 %)" in lines
+    )
     row = lines[-1]
     assert row.startswith(f"| {MODEL_4_LABEL} | 1, 2 | 99.44 ± 0.01 % | 99.39 % | 1 of 2 |")
     assert lines[-3].startswith("| recipe | seeds | final test accuracy") and lines[-4] == ""
