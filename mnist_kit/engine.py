@@ -197,7 +197,7 @@ def ema_decay(horizon_epochs: float, steps_per_epoch: int) -> float:
         raise ValueError(
             f"an averaging horizon needs epochs > 0 and steps > 0, got {horizon_epochs}, {steps_per_epoch}"
         )
-    return 1.0 - 1.0 / max(horizon_epochs * steps_per_epoch, 1.0)  # under one step: decay 0, a copy of the weights
+    return 1.0 - 1.0 / max(horizon_epochs * steps_per_epoch, 1.0)
 
 
 def make_averaged(model, horizon_epochs: float, steps_per_epoch: int):
