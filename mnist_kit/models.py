@@ -93,13 +93,58 @@ class Model4(TinyNet):
     widths = (14, 16, 14)
 
 
+class SlimNet(nn.Module):
+    """Model_4's skeleton with every width a parameter, for networks under Model_4's budget.
+
+    ``widths = (c1, c2, ct, c3, c4, c5[, c6 ...])``: two blocks at full resolution, a 1x1 transition to
+    ``ct`` channels and MaxPool, then 3x3 blocks; the first three after the pool are unpadded (12 -> 6),
+    any further ones are padded and keep the 6x6 map. GAP and a 1x1 head as in ``TinyNet``.
+    ``SlimNet((10, 12, 10, 10, 14, 16, 14))`` is Model_4's network, 7,774 parameters.
+    Taught in ``notebooks/06_smaller.ipynb``.
+    """
+
+    def __init__(self, widths: tuple[int, ...], dropout: float = 0.05):
+        super().__init__()
+        if len(widths) < 6 or min(widths) < 1:
+            raise ValueError(f"widths needs at least 6 positive channel counts (c1, c2, ct, c3, c4, c5), got {widths}")
+        c1, c2, ct, *after_pool = widths
+        self.widths = tuple(widths)
+        self.convblock1 = conv_block(1, c1, dropout)  # 28 -> 26
+        self.convblock2 = conv_block(c1, c2, dropout)  # 26 -> 24
+        self.transition = nn.Sequential(nn.Conv2d(c2, ct, kernel_size=1, bias=False), nn.MaxPool2d(2, 2))  # -> 12
+        blocks, c_in = [], ct
+        for i, c_out in enumerate(after_pool):
+            blocks.append(conv_block(c_in, c_out, dropout, padding=0 if i < 3 else 1))  # 12 -> 10 -> 8 -> 6 -> 6 ...
+            c_in = c_out
+        self.blocks = nn.Sequential(*blocks)
+        self.gap = nn.AvgPool2d(kernel_size=6)  # 6 -> 1
+        self.head = nn.Conv2d(c_in, 10, kernel_size=1, bias=False)
+
+    def forward(self, x):
+        x = self.transition(self.convblock2(self.convblock1(x)))
+        x = self.head(self.gap(self.blocks(x)))
+        return F.log_softmax(x.view(-1, 10), dim=-1)
+
+
 MODELS = {"model_1": Model1, "model_2": Model2, "model_3": Model3, "model_4": Model4}
 
+# The networks below Model_4's budget (notebook 6): SlimNet widths by name. The two ``slim_5k_*`` were the
+# candidates for Model_5, compared on the validation split (results/tuning/model_5.json).
+SLIM_WIDTHS: dict[str, tuple[int, ...]] = {
+    "slim_6k": (10, 12, 10, 10, 14, 18),
+    "slim_5k_a": (8, 12, 8, 10, 12, 16),  # Model_4 without its padded sixth block, narrowed
+    "slim_5k_b": (8, 10, 8, 8, 10, 12, 10),  # all six blocks kept, every one narrowed
+    "slim_4k": (8, 10, 8, 8, 12, 12),
+    "slim_3k": (8, 8, 8, 8, 10, 10),
+}
 
-def get_model(name: str, dropout: float = 0.05) -> TinyNet:
-    """Build a model by its name (``model_1`` ... ``model_4``)."""
+
+def get_model(name: str, dropout: float = 0.05) -> nn.Module:
+    """Build a model by its name (``model_1`` ... ``model_4``, or a ``SlimNet`` of ``SLIM_WIDTHS``)."""
+    if name in SLIM_WIDTHS:
+        return SlimNet(SLIM_WIDTHS[name], dropout=dropout)
     if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
+        raise ValueError(f"unknown model {name!r}; choose one of: {', '.join([*MODELS, *SLIM_WIDTHS])}")
     return MODELS[name](dropout=dropout)
 
 
