@@ -1,11 +1,11 @@
-"""Command line: ``python -m mnist_kit data | train | sweep | report`` (``--help`` on each)."""
+"""Command line: ``python -m mnist_kit data | train | sweep | frontier | report`` (``--help`` on each)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .recipes import RECIPES
+from .recipes import FRONTIER, FRONTIER_SEEDS, RECIPES
 
 
 def _positive_int(text: str) -> int:
@@ -20,7 +20,7 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnist_kit", description="The mnist-kit course tools.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{data,train,sweep,report}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{data,train,sweep,frontier,report}")
 
     data = commands.add_parser("data", help="prepare and verify MNIST in torchvision's layout")
     data.add_argument("--data-root", help="folder holding MNIST/raw (default: $MNIST_KIT_DATA or ./data)")
@@ -31,22 +31,31 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser("sweep", help="train one recipe on several seeds and record each run")
     sweep.add_argument("recipe", choices=list(RECIPES), help="which iteration to train")
     sweep.add_argument("--seeds", type=int, nargs="+", required=True, help="e.g. --seeds 1 2 3")
-    for sub in (train, sweep):
+    frontier = commands.add_parser(
+        "frontier", help="train the parameter-budget frontier (notebook 6): each network on Model_4's recipe"
+    )
+    frontier.add_argument("--networks", nargs="+", choices=list(FRONTIER), default=list(FRONTIER))
+    frontier.add_argument("--seeds", type=int, nargs="+", default=list(FRONTIER_SEEDS))
+    frontier.add_argument(
+        "--again", action="store_true", help="retrain seeds already in results/frontier/ (default: skip them)"
+    )
+    for sub in (train, sweep, frontier):
         sub.add_argument("--epochs", type=_positive_int, help="override the recipe's 15 epochs")
-        sub.add_argument("--pipeline", choices=["fast", "classic"], help="data pipeline (default: the recipe's)")
         sub.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
         sub.add_argument("--data-root", help="folder holding MNIST/raw")
         sub.add_argument("--results-dir", help="where full records go (default: ./results)")
+        sub.add_argument(
+            "--smoke",
+            action="store_true",
+            help="1 epoch on a small real subset; recorded in a scratch folder, never in results/",
+        )
+    for sub in (train, sweep):
+        sub.add_argument("--pipeline", choices=["fast", "classic"], help="data pipeline (default: the recipe's)")
         sub.add_argument(
             "--val",
             action="store_true",
             help="tuning run: train on the first 50,000 training images, evaluate on the last 10,000 "
             "(never the test set); recorded under results/validation/",
-        )
-        sub.add_argument(
-            "--smoke",
-            action="store_true",
-            help="1 epoch on a small real subset; recorded in a scratch folder, never in results/",
         )
 
     report = commands.add_parser("report", help="rewrite the README's result tables from results/")
@@ -78,15 +87,16 @@ def _train(args) -> int:
     from .runs import sweep, train_and_record
 
     device = get_device(args.device)
-    recipe = get_recipe(args.recipe).with_overrides(pipeline=args.pipeline)
     common = dict(
-        smoke=args.smoke,
-        results_dir=args.results_dir,
-        epochs=args.epochs,
-        device=device,
-        data_root=args.data_root,
-        validation=args.val,
+        smoke=args.smoke, results_dir=args.results_dir, epochs=args.epochs, device=device, data_root=args.data_root
     )
+    if args.command == "frontier":
+        from .runs import frontier
+
+        frontier(args.networks, args.seeds, again=args.again, **common)
+        return 0
+    recipe = get_recipe(args.recipe).with_overrides(pipeline=args.pipeline)
+    common["validation"] = args.val
     if args.command == "sweep":
         paths = sweep(recipe, args.seeds, **common)
         return 0 if len(paths) == len(args.seeds) else 130

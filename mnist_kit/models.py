@@ -128,12 +128,13 @@ class SlimNet(nn.Module):
 
 MODELS = {"model_1": Model1, "model_2": Model2, "model_3": Model3, "model_4": Model4}
 
-# The networks below Model_4's budget (notebook 6): SlimNet widths by name. The two ``slim_5k_*`` were the
+# The networks below Model_4's budget (notebook 6): SlimNet widths by name. The three ``slim_5k_*`` were the
 # candidates for Model_5, compared on the validation split (results/tuning/model_5.json).
 SLIM_WIDTHS: dict[str, tuple[int, ...]] = {
     "slim_6k": (10, 12, 10, 10, 14, 18),
     "slim_5k_a": (8, 12, 8, 10, 12, 16),  # Model_4 without its padded sixth block, narrowed
     "slim_5k_b": (8, 10, 8, 8, 10, 12, 10),  # all six blocks kept, every one narrowed
+    "slim_5k_c": (8, 8, 8, 10, 14, 16),  # like a, with the full-resolution blocks narrower and the last ones wider
     "slim_4k": (8, 10, 8, 8, 12, 12),
     "slim_3k": (8, 8, 8, 8, 10, 10),
 }
@@ -146,6 +147,11 @@ def get_model(name: str, dropout: float = 0.05) -> nn.Module:
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of: {', '.join([*MODELS, *SLIM_WIDTHS])}")
     return MODELS[name](dropout=dropout)
+
+
+def channel_widths(model: nn.Module) -> tuple[int, ...]:
+    """Output channels of every convolution but the head, in order: (10, 12, 10, 10, 14, 16, 14) for Model_4."""
+    return tuple(m.out_channels for m in model.modules() if isinstance(m, nn.Conv2d))[:-1]
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -243,3 +243,63 @@ def plot_iterations(records: list[dict]) -> Figure:
     ax.legend(fontsize=8, loc="upper left")
     fig.tight_layout()
     return fig
+
+
+def plot_frontier(points: list[dict], iterations: list[dict] = (), model_5: list[dict] = ()) -> Figure:
+    """Parameters against final test accuracy: the frontier (``report.frontier_points``: mean and lowest over
+    its seeds), our single runs of Models 1–4 (``iterations``), Model_5's seed sweep, the original write-up's
+    best test accuracies as hollow markers, and the 99.4 % line.
+
+    Taught in ``notebooks/06_smaller.ipynb``.
+    """
+    fig = Figure(figsize=(10.5, 4.6))
+    ax = fig.subplots()
+    if points:
+        x = [p["parameters"] for p in points]
+        ax.plot(x, [p["final_mean"] for p in points], "o-", color="steelblue", label="frontier: mean over seeds")
+        ax.plot(x, [p["final_min"] for p in points], "v", color="steelblue", alpha=0.6, label="frontier: lowest seed")
+        for p in points:
+            ax.annotate(
+                p["name"],
+                (p["parameters"], p["final_mean"]),
+                textcoords="offset points",
+                xytext=(4, 6),
+                fontsize=7,
+                color="steelblue",
+            )
+    if model_5:
+        finals = [r["history"][-1]["test_acc"] for r in model_5]
+        params = model_5[0]["parameters"]
+        ax.plot(
+            [params] * len(finals),
+            finals,
+            "x",
+            color="darkgreen",
+            markersize=7,
+            label=f"{model_5[0]['recipe']}: its {len(finals)}-seed sweep, each seed",
+        )
+    if iterations:
+        ax.plot(
+            [r["parameters"] for r in iterations],
+            [r["history"][-1]["test_acc"] for r in iterations],
+            "s",
+            color="darkorange",
+            label="our Models 1–4 (the notebooks' runs), final epoch",
+        )
+    original = [v for v in ORIGINAL.values() if "best_test" in v]
+    ax.plot(
+        [v["parameters"] for v in original],
+        [v["best_test"] for v in original],
+        "D",
+        mfc="none",
+        color="dimgrey",
+        label="original write-up: best test accuracy reported",
+    )
+    ax.axhline(TARGET, color="crimson", linestyle="--", linewidth=1, label=f"target {TARGET} %")
+    ax.axvline(8000, color="grey", linestyle=":", linewidth=1, label="the course's budget: 8,000")
+    ax.axvline(5000, color="darkgreen", linestyle=":", linewidth=1, label="Model_5's budget: 5,000")
+    ax.set(xlabel="parameters", ylabel="test accuracy (%)", title="How small can it go? Final test accuracy")
+    ax.grid(alpha=0.3)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7)
+    fig.tight_layout()
+    return fig

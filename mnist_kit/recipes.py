@@ -79,9 +79,13 @@ RECIPES: dict[str, Recipe] = {
 RECIPES.update(
     {
         name: replace(RECIPES["model_4"], name=name, model=name)
-        for name in ("slim_6k", "slim_5k_a", "slim_5k_b", "slim_4k", "slim_3k")
+        for name in ("slim_6k", "slim_5k_a", "slim_5k_b", "slim_5k_c", "slim_4k", "slim_3k")
     }
 )
+
+# The parameter-budget frontier (notebook 6): these networks, largest first, each on Model_4's recipe, these seeds.
+FRONTIER = ("model_4", "slim_6k", "slim_5k_a", "slim_4k", "slim_3k")
+FRONTIER_SEEDS = (11, 12, 13)
 
 
 def get_recipe(name: str) -> Recipe:

@@ -14,7 +14,7 @@ from pathlib import Path
 
 from .models import MODELS
 from .paths import atomic_write_bytes, default_results_dir, project_root
-from .recipes import HOLD_EPOCHS, STEADY_EPOCHS, TARGET, Recipe
+from .recipes import FRONTIER, FRONTIER_SEEDS, HOLD_EPOCHS, STEADY_EPOCHS, TARGET, Recipe, get_recipe
 from .records import RecordError, load_record
 
 # What the original write-up reported (../shared/seed/Assignment_7.md), to compare against. Only Model_4's
@@ -232,6 +232,102 @@ def sweep_table(sweep_dir: Path) -> str:
     return "\n".join(rows) if len(rows) > 2 else "_No sweep recorded yet: `make sweep`._"
 
 
+def frontier_records(results_dir: Path, recipe, folders=("sweep", "frontier")) -> list[dict]:
+    """A frontier point's runs: ``recipe`` exactly as it is now, seeds of ``FRONTIER_SEEDS``, recorded in
+    ``results/frontier/`` or (Model_4's and Model_5's seeds) in ``results/sweep/``; oldest seed first."""
+    results_dir = Path(results_dir)
+    found = {}
+    for folder in folders:
+        if (results_dir / folder).is_dir():
+            for record in current_sweep(results_dir / folder, recipe):
+                if record["seed"] in FRONTIER_SEEDS:
+                    found[record["seed"]] = record
+    return [found[seed] for seed in sorted(found)]
+
+
+def frontier_points(results_dir: Path) -> list[dict]:
+    """One point per network of ``recipes.FRONTIER`` with runs: parameters, widths and ``sweep_summary``."""
+    from .models import channel_widths, get_model
+
+    points = []
+    for name in FRONTIER:
+        records = frontier_records(results_dir, get_recipe(name))
+        if records:
+            model = get_model(records[0]["model"])
+            points.append(
+                {
+                    "name": name,
+                    "parameters": records[0]["parameters"],
+                    "widths": channel_widths(model),
+                    "records": records,
+                    **sweep_summary(records),
+                }
+            )
+    return points
+
+
+def frontier_table(results_dir: Path) -> str:
+    """The README's frontier table: each network of ``recipes.FRONTIER`` on Model_4's recipe, over its seeds."""
+    rows = [
+        f"| network | channels | parameters | seeds | final test accuracy (mean ± std) | lowest final | "
+        f"lowest of last {HOLD_EPOCHS} epochs, all seeds | seeds holding ≥ {TARGET} % in last {HOLD_EPOCHS} | device |",
+        "| --- | --- | ---: | --- | ---: | ---: | ---: | --- | --- |",
+    ]
+    for p in frontier_points(Path(results_dir)):
+        rows.append(
+            f"| {p['name']} | {', '.join(map(str, p['widths']))} | {p['parameters']:,} | "
+            f"{', '.join(map(str, p['seeds']))} | {p['final_mean']:.2f} ± {p['final_std']:.2f} % | "
+            f"{p['final_min']:.2f} % | {p['min_last']:.2f} % | {p['hold_last']} of {p['n']} | "
+            f"{'; '.join(p['devices'])} |"
+        )
+    return "\n".join(rows) if len(rows) > 2 else "_No frontier recorded yet: `make frontier`._"
+
+
+def candidate_label(record: dict) -> str:
+    """A run's recipe and what differs from that named recipe, seed aside: ``slim_5k_a, dropout 0``."""
+    from .recipes import RECIPES
+
+    base = RECIPES[record["recipe"]].to_dict() if record["recipe"] in RECIPES else {}
+    changes = [
+        f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
+        for k, v in record["config"].items()
+        if k not in ("name", "seed") and k in base and v != base[k]
+    ]
+    return ", ".join([record["recipe"], *changes])
+
+
+def validation_table(records: list[dict]) -> str:
+    """Validation runs (``fit(validation=True)``) grouped by candidate, seeds pooled: what a tuning decision saw.
+
+    Every accuracy here is on the validation split (the last 10,000 training images); none reads the test set.
+    """
+    from .models import channel_widths, get_model
+
+    groups: dict[str, list[dict]] = {}
+    for record in records:
+        if record.get("evaluated_on") != "validation":
+            raise RecordError(f"{record['recipe']} seed {record['seed']}: not a validation run")
+        groups.setdefault(candidate_label(record), []).append(record)
+    rows = [
+        f"| candidate | channels | parameters | seeds | final train accuracy | lowest of last {HOLD_EPOCHS} "
+        f"| lowest of last {STEADY_EPOCHS} | final validation accuracy |",
+        "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: |",
+    ]
+    for label, group in groups.items():
+        group.sort(key=lambda r: r["seed"])
+        vals = [[row["val_acc"] for row in r["history"]] for r in group]
+        mean = statistics.mean
+        rows.append(
+            f"| {label} | {', '.join(map(str, channel_widths(get_model(group[0]['model']))))} | "
+            f"{group[0]['parameters']:,} | {', '.join(str(r['seed']) for r in group)} | "
+            f"{mean(r['history'][-1]['train_acc'] for r in group):.2f} % | "
+            f"{mean(min(v[-HOLD_EPOCHS:]) for v in vals):.2f} % | "
+            f"{mean(min(v[-STEADY_EPOCHS:]) for v in vals):.2f} % | "
+            f"{mean(v[-1] for v in vals):.2f} % |"
+        )
+    return "\n".join(rows)
+
+
 def performance_table(bench_dir: Path) -> str:
     rows = [
         "| device | pipeline | train img/s | test img/s | s / epoch | peak memory (MiB) "
@@ -261,6 +357,7 @@ def render_tables(results_dir: Path) -> dict[str, str]:
     return {
         "results": results_table(results_dir),
         "sweep": sweep_table(results_dir / "sweep"),
+        "frontier": frontier_table(results_dir),
         "performance": performance_table(results_dir / "benchmarks"),
     }
 

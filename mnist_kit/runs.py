@@ -41,17 +41,49 @@ def train_and_record(recipe, *, smoke: bool | None = None, results_dir=None, ste
     return run, path
 
 
-def sweep(recipe, seeds, *, smoke: bool | None = None, results_dir=None, **fit_args) -> list[Path]:
-    """Train one recipe once per seed, recorded as ``results/sweep/<recipe>-seed<S>.json``."""
+def sweep(
+    recipe, seeds, *, smoke: bool | None = None, results_dir=None, folder: str = "sweep", **fit_args
+) -> list[Path]:
+    """Train one recipe once per seed, recorded as ``results/<folder>/<recipe>-seed<S>.json``."""
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     base = Path(results_dir) if results_dir is not None else default_results_dir()
     paths = []
     for seed in seeds:
         stem = f"{record_stem(recipe)}-seed{seed}"
-        run, path = train_and_record(recipe, smoke=smoke, seed=seed, results_dir=base / "sweep", stem=stem, **fit_args)
+        run, path = train_and_record(recipe, smoke=smoke, seed=seed, results_dir=base / folder, stem=stem, **fit_args)
         if path is not None:
             paths.append(path)
         if run.interrupted:
             print(f"Sweep stopped at seed {seed}; the finished seeds are recorded.")
+            break
+    return paths
+
+
+def frontier(
+    names, seeds, *, again: bool = False, smoke: bool | None = None, results_dir=None, **fit_args
+) -> list[Path]:
+    """Train each network of the frontier (recipe names) once per seed, recorded in ``results/frontier/``.
+
+    A seed already recorded with the same settings is not trained again, so an interrupted frontier picks up
+    where it stopped; ``again=True`` retrains the seeds of ``results/frontier/``. Seeds recorded in
+    ``results/sweep/`` (Model_4's and Model_5's sweeps) are always read where they are
+    (``report.frontier_records``), never trained twice.
+    """
+    from .report import frontier_records
+
+    smoke = smoke_mode() if smoke is None else smoke
+    base = Path(results_dir) if results_dir is not None else default_results_dir()
+    paths = []
+    for name in names:
+        recipe = get_recipe(name)
+        folders = ("sweep",) if again else ("sweep", "frontier")
+        done = set() if smoke else {r["seed"] for r in frontier_records(base, recipe, folders)}
+        todo = [seed for seed in seeds if seed not in done]
+        if len(todo) < len(seeds):
+            print(f"{name}: seeds {', '.join(str(s) for s in seeds if s in done)} already recorded, not trained again")
+        new = sweep(recipe, todo, smoke=smoke, results_dir=base, folder="frontier", **fit_args)
+        paths += new
+        if len(new) < len(todo):
+            print("Frontier stopped; the finished runs are recorded.")
             break
     return paths

@@ -8,12 +8,13 @@ import torch
 
 from mnist_kit.__main__ import main
 from mnist_kit.paths import DATA_ENV, RESULTS_ENV, SMOKE_DIR_ENV
+from mnist_kit.recipes import RECIPES
 
 
 @pytest.mark.parametrize(
     "argv, expected",
     [
-        (["train", "model_9"], "invalid choice: 'model_9' (choose from model_1, model_2, model_3, model_4)"),
+        (["train", "model_9"], f"invalid choice: 'model_9' (choose from {', '.join(RECIPES)})"),
         (["train", "model_4", "--epochs", "0"], "must be at least 1"),
         (["train", "model_4", "--epochs", "ten"], "'ten' is not a whole number"),
         (["train", "model_4", "--device", "gpu"], "invalid choice: 'gpu' (choose from cpu, cuda)"),

@@ -17,6 +17,8 @@ old
 text between
 <!-- sweep:begin -->
 <!-- sweep:end -->
+<!-- frontier:begin -->
+<!-- frontier:end -->
 <!-- performance:begin -->
 <!-- performance:end -->
 """
