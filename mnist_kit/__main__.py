@@ -32,7 +32,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("recipe", choices=list(RECIPES), help="which iteration to train")
     sweep.add_argument("--seeds", type=int, nargs="+", required=True, help="e.g. --seeds 1 2 3")
     frontier = commands.add_parser(
-        "frontier", help="train the parameter-budget frontier (notebook 6): each network on Model_4's recipe"
+        "frontier", help="train the parameter-budget frontier (notebook 5): each network on Model_4's recipe"
     )
     frontier.add_argument("--networks", nargs="+", choices=list(FRONTIER), default=list(FRONTIER))
     frontier.add_argument("--seeds", type=int, nargs="+", default=list(FRONTIER_SEEDS))

@@ -96,3 +96,26 @@ def model_changes(before_name: str, after_name: str) -> str:
             f"| **total** | | | **{total_old:,} → {total_new:,} ({signed(total_new - total_old)})** |",
         ]
     )
+
+
+def budget_markdown(names: list[str]) -> str:
+    """Where each network's parameters go, block by block, side by side (``models.conv_budget``): a Markdown
+    table with each block's channels and parameters (conv plus BatchNorm), "–" where a network has no such block.
+
+    Taught in ``notebooks/05_smaller.ipynb``.
+    """
+    from .models import conv_budget, get_model
+
+    budgets = {name: {row["block"]: row for row in conv_budget(get_model(name))} for name in names}
+    rank = {"transition": 2.5, "head": 99}  # blocks 1 and 2 run at full resolution, before the transition
+    order = sorted({block for b in budgets.values() for block in b}, key=lambda b: rank.get(b) or int(b.split()[-1]))
+    lines = ["| block | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
+    for block in order:
+        cells = [
+            f"{b[block]['conv'].split(', ')[1]}: {b[block]['parameters']:,}" if block in b else "–"
+            for b in budgets.values()
+        ]
+        lines.append(f"| {block} | " + " | ".join(cells) + " |")
+    totals = [sum(row["parameters"] for row in b.values()) for b in budgets.values()]
+    lines.append("| **total** | " + " | ".join(f"**{t:,}**" for t in totals) + " |")
+    return "\n".join(lines)

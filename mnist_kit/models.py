@@ -100,7 +100,7 @@ class SlimNet(nn.Module):
     ``ct`` channels and MaxPool, then 3x3 blocks; the first three after the pool are unpadded (12 -> 6),
     any further ones are padded and keep the 6x6 map. GAP and a 1x1 head as in ``TinyNet``.
     ``SlimNet((10, 12, 10, 10, 14, 16, 14))`` is Model_4's network, 7,774 parameters.
-    Taught in ``notebooks/06_smaller.ipynb``.
+    Taught in ``notebooks/05_smaller.ipynb``.
     """
 
     def __init__(self, widths: tuple[int, ...], dropout: float = 0.05):
@@ -128,9 +128,10 @@ class SlimNet(nn.Module):
 
 MODELS = {"model_1": Model1, "model_2": Model2, "model_3": Model3, "model_4": Model4}
 
-# The networks below Model_4's budget (notebook 6): SlimNet widths by name. The three ``slim_5k_*`` were the
+# The networks below Model_4's budget (notebook 5): SlimNet widths by name. The three ``slim_5k_*`` were the
 # candidates for Model_5, compared on the validation split (results/tuning/model_5.json).
 SLIM_WIDTHS: dict[str, tuple[int, ...]] = {
+    "model_5": (8, 12, 8, 10, 12, 16),  # slim_5k_a, chosen on validation: 4,836 parameters
     "slim_6k": (10, 12, 10, 10, 14, 18),
     "slim_5k_a": (8, 12, 8, 10, 12, 16),  # Model_4 without its padded sixth block, narrowed
     "slim_5k_b": (8, 10, 8, 8, 10, 12, 10),  # all six blocks kept, every one narrowed
@@ -141,7 +142,7 @@ SLIM_WIDTHS: dict[str, tuple[int, ...]] = {
 
 
 def get_model(name: str, dropout: float = 0.05) -> nn.Module:
-    """Build a model by its name (``model_1`` ... ``model_4``, or a ``SlimNet`` of ``SLIM_WIDTHS``)."""
+    """Build a model by its name (``model_1`` ... ``model_4``, or a ``SlimNet`` of ``SLIM_WIDTHS``: ``model_5`` ...)."""
     if name in SLIM_WIDTHS:
         return SlimNet(SLIM_WIDTHS[name], dropout=dropout)
     if name not in MODELS:
@@ -152,6 +153,51 @@ def get_model(name: str, dropout: float = 0.05) -> nn.Module:
 def channel_widths(model: nn.Module) -> tuple[int, ...]:
     """Output channels of every convolution but the head, in order: (10, 12, 10, 10, 14, 16, 14) for Model_4."""
     return tuple(m.out_channels for m in model.modules() if isinstance(m, nn.Conv2d))[:-1]
+
+
+def conv_budget(model: nn.Module, input_size=(1, 28, 28)) -> list[dict]:
+    """Where the parameters go: one row per convolution, in order, with the BatchNorm that follows it.
+
+    A 3x3 conv costs 9 * c_in * c_out, a 1x1 conv c_in * c_out, a BatchNorm 2 * c_out (scale and shift).
+    Taught in ``notebooks/05_smaller.ipynb``.
+    """
+    probe = copy.deepcopy(model).cpu().eval()
+    rows, hooks = [], []
+    for module in probe.modules():
+        if isinstance(module, nn.Conv2d):
+            k = _as_int(module.kernel_size)
+            rows.append(
+                {
+                    "block": "",
+                    "conv": f"{k}×{k}, {module.in_channels}→{module.out_channels}",
+                    "conv_params": module.weight.numel(),
+                    "bn_params": 0,
+                    "output": "",
+                }
+            )
+            row = rows[-1]
+            hooks.append(
+                module.register_forward_hook(
+                    lambda m, i, out, row=row: row.update(output="×".join(map(str, out.shape[1:])))
+                )
+            )
+        elif isinstance(module, nn.BatchNorm2d) and rows:
+            rows[-1]["bn_params"] += sum(p.numel() for p in module.parameters())
+    with torch.no_grad():
+        probe(torch.zeros(1, *input_size))
+    for hook in hooks:
+        hook.remove()
+    blocks = 0
+    for i, row in enumerate(rows):
+        if i == len(rows) - 1:
+            row["block"] = "head"
+        elif row["conv"].startswith("1×1"):
+            row["block"] = "transition"
+        else:
+            blocks += 1
+            row["block"] = f"block {blocks}"
+        row["parameters"] = row["conv_params"] + row["bn_params"]
+    return rows
 
 
 def count_parameters(model: nn.Module) -> int:

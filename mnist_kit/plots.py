@@ -250,7 +250,7 @@ def plot_frontier(points: list[dict], iterations: list[dict] = (), model_5: list
     its seeds), our single runs of Models 1–4 (``iterations``), Model_5's seed sweep, the original write-up's
     best test accuracies as hollow markers, and the 99.4 % line.
 
-    Taught in ``notebooks/06_smaller.ipynb``.
+    Taught in ``notebooks/05_smaller.ipynb``.
     """
     fig = Figure(figsize=(10.5, 4.6))
     ax = fig.subplots()

@@ -507,3 +507,57 @@ def draw_digit(model=None):
     box = W.VBox([W.HBox([canvas, W.VBox([clear, prediction])]), output])
     box.canvas, box.strokes, box.prediction, box.output = canvas, strokes, prediction, output  # for tests
     return box
+
+
+# --- parameter budget ---------------------------------------------------------------------
+
+WIDTH_NAMES = ("block 1", "block 2", "transition", "block 3", "block 4", "block 5", "block 6")
+
+
+def budget_figure(widths: tuple[int, ...], budget: int = 5000) -> Figure:
+    """Parameters per block (conv plus BatchNorm) of ``SlimNet(widths)``, its total against ``budget`` and the
+    course's 8,000. A ``0`` as the seventh width means no padded sixth block. The static figure beside
+    ``budget_explorer``; taught in ``notebooks/05_smaller.ipynb``."""
+    from .models import SlimNet, conv_budget
+
+    widths = tuple(widths[:6]) + tuple(w for w in widths[6:] if w)
+    rows = conv_budget(SlimNet(widths))
+    total = sum(r["parameters"] for r in rows)
+    fig = Figure(figsize=(8, 3.4))
+    ax = fig.subplots()
+    y = range(len(rows))[::-1]
+    ax.barh(list(y), [r["conv_params"] for r in rows], color="steelblue", label="convolution weights")
+    ax.barh(
+        list(y),
+        [r["bn_params"] for r in rows],
+        left=[r["conv_params"] for r in rows],
+        color="darkorange",
+        label="BatchNorm scale and shift",
+    )
+    for yi, r in zip(y, rows, strict=True):
+        ax.text(r["parameters"] + 20, yi, f"{r['parameters']:,}", va="center", fontsize=8)
+    verdict = "within" if total <= budget else "over"
+    ax.set(
+        yticks=list(y),
+        yticklabels=[f"{r['block']} ({r['conv']}, out {r['output']})" for r in rows],
+        xlabel="parameters",
+        title=f"{total:,} parameters: {verdict} {budget:,}" + ("" if total < 8000 else ", over the course's 8,000"),
+    )
+    ax.set_xlim(0, max(r["parameters"] for r in rows) * 1.18)
+    ax.legend(loc="lower right", fontsize=8)
+    fig.tight_layout()
+    return fig
+
+
+def budget_explorer(widths: tuple[int, ...], budget: int = 5000) -> W.VBox:
+    """A slider per width of a ``SlimNet`` (block 6 at 0: left out); the bars show where the parameters go."""
+    padded = tuple(widths[6:7]) or (0,)
+    controls = {
+        f"c{i}": W.IntSlider(value=w, min=0 if i == 6 else 1, max=32, description=name)
+        for i, (name, w) in enumerate(zip(WIDTH_NAMES, tuple(widths[:6]) + padded, strict=True))
+    }
+
+    def draw(**values):
+        return budget_figure(tuple(values[f"c{i}"] for i in range(7)), budget)
+
+    return _interactive(draw, controls, layout=W.Layout(flex_flow="column"))

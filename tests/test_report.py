@@ -151,6 +151,9 @@ def test_checklist_shows_the_sweep_inline():
     assert row.startswith(f"| {MODEL_4_LABEL} | 1, 2 | 99.44 ± 0.01 % | 99.39 % | 1 of 2 |")
     assert lines[-3].startswith("| recipe | seeds | final test accuracy") and lines[-4] == ""
     assert "Every seed" not in report.checklist_markdown(sweep[0])
+    stricter = report.checklist_markdown(sweep[0], sweep_records=sweep, budget=5000, seeds_needed=1).splitlines()
+    assert "- ❌ Parameters at most 5,000: 7,774" in stricter
+    assert "- ✅ At least 1 of 2 sweep seeds hold ≥ 99.4 % in each of their last 3 epochs: 1 of 2" in stricter
 
 
 def _iteration(name, accs, parameters, **config_changes):

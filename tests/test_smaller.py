@@ -1,8 +1,10 @@
-"""Networks below Model_4's budget (notebook 6): SlimNet, the frontier and the Model_5 candidates."""
+"""Networks below Model_4's budget (notebook 5): SlimNet, the frontier and the Model_5 candidates."""
 
 import copy
 import dataclasses
 import json
+import subprocess
+from pathlib import Path
 
 import pytest
 import torch
@@ -20,6 +22,8 @@ from mnist_kit.models import (
 )
 from mnist_kit.recipes import FRONTIER, RECIPES, get_recipe
 from mnist_kit.records import RecordError, run_record
+
+ROOT = Path(__file__).resolve().parent.parent
 
 # Worked by hand, layer by layer: a 3x3 conv has 9 * c_in * c_out weights (no bias), a BatchNorm 2 * c (scale and
 # shift), a 1x1 conv c_in * c_out. ReLU, Dropout and the pools have none. (Type, output shape, parameters.)
@@ -196,3 +200,60 @@ def test_validation_table_pools_seeds_and_refuses_test_runs(smoke_run):
     assert "| slim_5k_a, dropout 0 |" in table
     with pytest.raises(RecordError, match="not a validation run"):
         report.validation_table([run_record(smoke_run)])
+
+
+def test_budget_table_and_widget_add_up():
+    from mnist_kit import lessons, widgets
+
+    table = lessons.budget_markdown(["model_4", "slim_5k_a"])
+    lines = table.splitlines()
+    assert [line.split(" | ")[0].strip("| ") for line in lines[2:]] == [
+        "block 1",
+        "block 2",
+        "transition",
+        "block 3",
+        "block 4",
+        "block 5",
+        "block 6",
+        "head",
+        "**total**",
+    ]
+    assert "| block 6 | 16→14: 2,044 | – |" in table and "| **total** | **7,774** | **4,836** |" in table
+    fig = widgets.budget_figure((8, 12, 8, 10, 12, 16))
+    assert fig.axes[0].get_title() == "4,836 parameters: within 5,000"
+    box = widgets.budget_explorer((8, 10, 8, 8, 10, 12, 10))
+    assert box.figure.axes[0].get_title() == "4,544 parameters: within 5,000"
+    box.controls["c6"].value = 0  # no padded sixth block
+    assert box.figure.axes[0].get_title() == "3,464 parameters: within 5,000"  # 4,544 - 1,100 - 100 + 12 * 10
+    box.controls["c4"].value = 32  # block 4: 8 -> 32 and block 5: 32 -> 12
+    assert box.figure.axes[0].get_title() == "7,468 parameters: over 5,000"
+    box.controls["c5"].value = 16
+    assert box.figure.axes[0].get_title() == "8,668 parameters: over 5,000, over the course's 8,000"
+
+
+def test_summary_of_a_network_the_write_up_never_had(smoke_run):
+    record = _record(smoke_run, "slim_3k", 1)
+    assert "| Parameters | 3,096 | – |" in report.summary_markdown(record)
+
+
+def test_make_frontier_runs_model_5s_sweep_then_the_frontier():
+    out = subprocess.run(
+        ["make", "-n", "frontier", "PYTHON=python"], cwd=ROOT, capture_output=True, text=True, check=True
+    ).stdout
+    commands = [line for line in out.splitlines() if "mnist_kit" in line]
+    assert commands[-3:] == [
+        "MNIST_KIT_SMOKE=0 python -m mnist_kit sweep model_5 --seeds 11 12 13 14 15",
+        "MNIST_KIT_SMOKE=0 python -m mnist_kit frontier --again",
+        "python -m mnist_kit report",
+    ]
+
+
+def test_model_5_was_chosen_on_other_seeds_than_it_is_judged_on():
+    from mnist_kit.records import load_record
+
+    chosen_on = [load_record(p) for p in sorted((ROOT / "results" / "validation").glob("slim_5k_*.json"))]
+    judged_on = report.current_sweep(ROOT / "results" / "sweep", get_recipe("model_5"))
+    assert len({r["recipe"] for r in chosen_on}) == 3 and all(r["evaluated_on"] == "validation" for r in chosen_on)
+    assert len(judged_on) == 5 and all(r["evaluated_on"] == "test" and r["complete"] for r in judged_on)
+    assert not {r["seed"] for r in chosen_on} & {r["seed"] for r in judged_on}
+    assert SLIM_WIDTHS["model_5"] in {SLIM_WIDTHS[r["recipe"]] for r in chosen_on}
