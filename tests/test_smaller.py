@@ -28,7 +28,7 @@ ROOT = Path(__file__).resolve().parent.parent
 # Worked by hand, layer by layer: a 3x3 conv has 9 * c_in * c_out weights (no bias), a BatchNorm 2 * c (scale and
 # shift), a 1x1 conv c_in * c_out. ReLU, Dropout and the pools have none. (Type, output shape, parameters.)
 HAND_COUNTS = {
-    "slim_5k_a": [  # channels 8, 12 | 1x1 to 8 | 10, 12, 16; no padded block
+    "model_5": [  # = slim_5k_a. Channels 8, 12 | 1x1 to 8 | 10, 12, 16; no padded block
         ("Conv2d", (8, 26, 26), 9 * 1 * 8),  # 72
         ("BatchNorm2d", (8, 26, 26), 2 * 8),  # 16
         ("Conv2d", (12, 24, 24), 9 * 8 * 12),  # 864
@@ -63,7 +63,7 @@ HAND_COUNTS = {
         ("Conv2d", (10, 1, 1), 10 * 10),  # 100
     ],
 }
-HAND_TOTALS = {"slim_5k_a": 4_836, "slim_5k_b": 4_544}
+HAND_TOTALS = {"model_5": 4_836, "slim_5k_b": 4_544}
 
 
 @pytest.mark.parametrize("name", list(HAND_COUNTS))
@@ -73,6 +73,10 @@ def test_layer_by_layer_counts_worked_by_hand(name):
     assert rows == HAND_COUNTS[name]
     assert sum(r[2] for r in HAND_COUNTS[name]) == HAND_TOTALS[name] == count_parameters(model)
     assert HAND_TOTALS[name] <= 5_000
+
+
+def test_model_5_is_the_candidate_chosen():
+    assert layer_shapes(get_model("model_5")) == layer_shapes(get_model("slim_5k_a"))
 
 
 def test_slimnet_with_model_4s_widths_is_model_4():
@@ -198,6 +202,11 @@ def test_validation_table_pools_seeds_and_refuses_test_runs(smoke_run):
     table = report.validation_table([a, b, c])
     assert "| slim_5k_a | 8, 12, 8, 10, 12, 16 | 4,836 | 1, 2 |" in table
     assert "| slim_5k_a, dropout 0 |" in table
+    worse = copy.deepcopy(dict(b, recipe="slim_5k_b", model="slim_5k_b", config=get_recipe("slim_5k_b").to_dict()))
+    for row in worse["history"]:
+        row["val_acc"] -= 1  # a point lower every epoch: ranked below the others though it comes first
+    rows = report.validation_table([worse, a, b, c]).splitlines()[2:]
+    assert rows[0].startswith("| slim_5k_a |") and rows[-1].startswith("| slim_5k_b |")
     with pytest.raises(RecordError, match="not a validation run"):
         report.validation_table([run_record(smoke_run)])
 
