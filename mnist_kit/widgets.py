@@ -517,7 +517,7 @@ WIDTH_NAMES = ("block 1", "block 2", "transition", "block 3", "block 4", "block 
 def budget_figure(widths: tuple[int, ...], budget: int = 5000) -> Figure:
     """Parameters per block (conv plus BatchNorm) of ``SlimNet(widths)``, its total against ``budget`` and the
     course's 8,000. A ``0`` as the seventh width means no padded sixth block. The static figure beside
-    ``budget_explorer``; taught in ``notebooks/05_smaller.ipynb``."""
+    ``budget_explorer``."""
     from .models import SlimNet, conv_budget
 
     widths = tuple(widths[:6]) + tuple(w for w in widths[6:] if w)
@@ -550,7 +550,10 @@ def budget_figure(widths: tuple[int, ...], budget: int = 5000) -> Figure:
 
 
 def budget_explorer(widths: tuple[int, ...], budget: int = 5000) -> W.VBox:
-    """A slider per width of a ``SlimNet`` (block 6 at 0: left out); the bars show where the parameters go."""
+    """A slider per width of a ``SlimNet`` (block 6 at 0: left out); the bars show where the parameters go.
+
+    Taught in ``notebooks/05_smaller.ipynb``.
+    """
     padded = tuple(widths[6:7]) or (0,)
     controls = {
         f"c{i}": W.IntSlider(value=w, min=0 if i == 6 else 1, max=32, description=name)
