@@ -93,8 +93,8 @@ def _train(args) -> int:
     if args.command == "frontier":
         from .runs import frontier
 
-        frontier(args.networks, args.seeds, again=args.again, **common)
-        return 0
+        _paths, finished = frontier(args.networks, args.seeds, again=args.again, **common)
+        return 0 if finished else 130
     recipe = get_recipe(args.recipe).with_overrides(pipeline=args.pipeline)
     common["validation"] = args.val
     if args.command == "sweep":

@@ -61,8 +61,9 @@ def sweep(
 
 def frontier(
     names, seeds, *, again: bool = False, smoke: bool | None = None, results_dir=None, **fit_args
-) -> list[Path]:
-    """Train each network of the frontier (recipe names) once per seed, recorded in ``results/frontier/``.
+) -> tuple[list[Path], bool]:
+    """Train each network of the frontier (recipe names) once per seed, recorded in ``results/frontier/``;
+    returns the records written and whether it finished (False after Ctrl-C).
 
     A seed already recorded with the same settings is not trained again, so an interrupted frontier picks up
     where it stopped; ``again=True`` retrains the seeds of ``results/frontier/``. Seeds recorded in
@@ -85,5 +86,5 @@ def frontier(
         paths += new
         if len(new) < len(todo):
             print("Frontier stopped; the finished runs are recorded.")
-            break
-    return paths
+            return paths, False
+    return paths, True

@@ -167,7 +167,8 @@ def test_frontier_trains_only_the_seeds_not_yet_recorded(tmp_path, smoke_run, mo
         return [results / kw["folder"] / f"{recipe.name}-seed{s}.json" for s in seeds if s != 99]  # 99: Ctrl-C
 
     monkeypatch.setattr(runs, "sweep", sweep)
-    assert len(runs.frontier(["model_4", "slim_3k"], [11, 12], smoke=False, results_dir=results)) == 3
+    paths, finished = runs.frontier(["model_4", "slim_3k"], [11, 12], smoke=False, results_dir=results)
+    assert len(paths) == 3 and finished
     assert calls == [("model_4", [12], "frontier"), ("slim_3k", [11, 12], "frontier")]
     _write(results / "frontier", "slim_3k-seed11", _record(smoke_run, "slim_3k", 11))
     calls.clear()
@@ -177,7 +178,7 @@ def test_frontier_trains_only_the_seeds_not_yet_recorded(tmp_path, smoke_run, mo
     runs.frontier(["model_4", "slim_3k"], [11], again=True, smoke=False, results_dir=results)
     assert calls == [("model_4", [], "frontier"), ("slim_3k", [11], "frontier")]  # the sweep's seed is still read
     calls.clear()
-    runs.frontier(["slim_4k", "slim_3k"], [99], smoke=False, results_dir=results)
+    assert runs.frontier(["slim_4k", "slim_3k"], [99], smoke=False, results_dir=results) == ([], False)
     assert calls == [("slim_4k", [99], "frontier")]  # an interrupted network stops the frontier
 
 
@@ -266,3 +267,10 @@ def test_model_5_was_chosen_on_other_seeds_than_it_is_judged_on():
     assert len(judged_on) == 5 and all(r["evaluated_on"] == "test" and r["complete"] for r in judged_on)
     assert not {r["seed"] for r in chosen_on} & {r["seed"] for r in judged_on}
     assert SLIM_WIDTHS["model_5"] in {SLIM_WIDTHS[r["recipe"]] for r in chosen_on}
+
+
+def test_an_interrupted_frontier_exits_130(monkeypatch):
+    monkeypatch.setattr(runs, "frontier", lambda *args, **kwargs: ([], False))
+    assert main(["frontier", "--networks", "slim_3k", "--device", "cpu"]) == 130
+    monkeypatch.setattr(runs, "frontier", lambda *args, **kwargs: ([], True))
+    assert main(["frontier", "--device", "cpu"]) == 0
