@@ -14,7 +14,7 @@ from pathlib import Path
 import torch.nn as nn
 from IPython.display import Markdown
 
-from .models import MODELS, count_parameters
+from .models import MODELS, conv_budget, count_parameters, get_model
 from .report import signed
 
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # paths are shown relative to the repository
@@ -104,8 +104,6 @@ def budget_markdown(names: list[str]) -> str:
 
     Taught in ``notebooks/05_smaller.ipynb``.
     """
-    from .models import conv_budget, get_model
-
     budgets = {name: {row["block"]: row for row in conv_budget(get_model(name))} for name in names}
     rank = {"transition": 2.5, "head": 99}  # blocks 1 and 2 run at full resolution, before the transition
     order = sorted({block for b in budgets.values() for block in b}, key=lambda b: rank.get(b) or int(b.split()[-1]))

@@ -129,9 +129,8 @@ class SlimNet(nn.Module):
 MODELS = {"model_1": Model1, "model_2": Model2, "model_3": Model3, "model_4": Model4}
 
 # The networks below Model_4's budget (notebook 5): SlimNet widths by name. The three ``slim_5k_*`` were the
-# candidates for Model_5, compared on the validation split (results/tuning/model_5.json).
+# candidates for Model_5, compared on the validation split (records in results/validation/).
 SLIM_WIDTHS: dict[str, tuple[int, ...]] = {
-    "model_5": (8, 12, 8, 10, 12, 16),  # slim_5k_a, chosen on validation: 4,836 parameters
     "slim_6k": (10, 12, 10, 10, 14, 18),
     "slim_5k_a": (8, 12, 8, 10, 12, 16),  # Model_4 without its padded sixth block, narrowed
     "slim_5k_b": (8, 10, 8, 8, 10, 12, 10),  # all six blocks kept, every one narrowed
@@ -139,6 +138,7 @@ SLIM_WIDTHS: dict[str, tuple[int, ...]] = {
     "slim_4k": (8, 10, 8, 8, 12, 12),
     "slim_3k": (8, 8, 8, 8, 10, 10),
 }
+SLIM_WIDTHS["model_5"] = SLIM_WIDTHS["slim_5k_a"]  # chosen on validation: 4,836 parameters
 
 
 def get_model(name: str, dropout: float = 0.05) -> nn.Module:

@@ -12,9 +12,9 @@ import statistics
 from dataclasses import MISSING, fields
 from pathlib import Path
 
-from .models import MODELS
+from .models import MODELS, channel_widths, get_model
 from .paths import atomic_write_bytes, default_results_dir, project_root
-from .recipes import FRONTIER, FRONTIER_SEEDS, HOLD_EPOCHS, STEADY_EPOCHS, TARGET, Recipe, get_recipe
+from .recipes import FRONTIER, FRONTIER_SEEDS, HOLD_EPOCHS, RECIPES, STEADY_EPOCHS, TARGET, Recipe, get_recipe
 from .records import RecordError, load_record
 
 # What the original write-up reported (../shared/seed/Assignment_7.md), to compare against. Only Model_4's
@@ -247,8 +247,6 @@ def frontier_records(results_dir: Path, recipe, folders=("sweep", "frontier")) -
 
 def frontier_points(results_dir: Path) -> list[dict]:
     """One point per network of ``recipes.FRONTIER`` with runs: parameters, widths and ``sweep_summary``."""
-    from .models import channel_widths, get_model
-
     points = []
     for name in FRONTIER:
         records = frontier_records(results_dir, get_recipe(name))
@@ -285,8 +283,6 @@ def frontier_table(results_dir: Path) -> str:
 
 def candidate_label(record: dict) -> str:
     """A run's recipe and what differs from that named recipe, seed aside: ``slim_5k_a, dropout 0``."""
-    from .recipes import RECIPES
-
     base = RECIPES[record["recipe"]].to_dict() if record["recipe"] in RECIPES else {}
     changes = [
         f"{k} {v:g}" if isinstance(v, float) else f"{k} {v}"
@@ -302,8 +298,6 @@ def validation_table(records: list[dict]) -> str:
 
     Every accuracy here is on the validation split (the last 10,000 training images); none reads the test set.
     """
-    from .models import channel_widths, get_model
-
     groups: dict[str, list[dict]] = {}
     for record in records:
         if record.get("evaluated_on") != "validation":
@@ -315,22 +309,17 @@ def validation_table(records: list[dict]) -> str:
         "| --- | --- | ---: | --- | ---: | ---: | ---: | ---: |",
     ]
     mean = statistics.mean
-
-    def lowest(group, window):
-        return round(mean(min(row["val_acc"] for row in r["history"][-window:]) for r in group), 3)
-
-    ranked = sorted(
-        groups.items(), key=lambda g: (lowest(g[1], HOLD_EPOCHS), lowest(g[1], STEADY_EPOCHS)), reverse=True
-    )
-    for label, group in ranked:
+    stats = []
+    for label, group in groups.items():
         group.sort(key=lambda r: r["seed"])
         vals = [[row["val_acc"] for row in r["history"]] for r in group]
+        last, steady = (round(mean(min(v[-window:]) for v in vals), 3) for window in (HOLD_EPOCHS, STEADY_EPOCHS))
+        stats.append((last, steady, label, group, vals))
+    for last, steady, label, group, vals in sorted(stats, key=lambda s: s[:2], reverse=True):
         rows.append(
             f"| {label} | {', '.join(map(str, channel_widths(get_model(group[0]['model']))))} | "
             f"{group[0]['parameters']:,} | {', '.join(str(r['seed']) for r in group)} | "
-            f"{mean(r['history'][-1]['train_acc'] for r in group):.2f} % | "
-            f"{mean(min(v[-HOLD_EPOCHS:]) for v in vals):.2f} % | "
-            f"{mean(min(v[-STEADY_EPOCHS:]) for v in vals):.2f} % | "
+            f"{mean(r['history'][-1]['train_acc'] for r in group):.2f} % | {last:.2f} % | {steady:.2f} % | "
             f"{mean(v[-1] for v in vals):.2f} % |"
         )
     return "\n".join(rows)

@@ -15,6 +15,7 @@ from .engine import fit
 from .paths import default_results_dir
 from .recipes import get_recipe
 from .records import record_stem, save_run
+from .report import frontier_records
 
 SMOKE_ENV = "MNIST_KIT_SMOKE"
 
@@ -70,8 +71,6 @@ def frontier(
     ``results/sweep/`` (Model_4's and Model_5's sweeps) are always read where they are
     (``report.frontier_records``), never trained twice.
     """
-    from .report import frontier_records
-
     smoke = smoke_mode() if smoke is None else smoke
     base = Path(results_dir) if results_dir is not None else default_results_dir()
     paths = []
