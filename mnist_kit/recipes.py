@@ -89,6 +89,25 @@ FRONTIER = ("model_4", "slim_6k", "model_5", "slim_4k", "slim_3k")
 FRONTIER_SEEDS = (11, 12, 13)
 
 
+# One change at a time (notebooks 2 and 3): Model_2 and Model_3 each change several things at once, so each
+# change is also run on its own, on the validation split, beside the three iterations themselves (test records
+# cannot be compared with validation runs). Records in results/ablation/<name>-seed<S>.json.
+ABLATIONS: dict[str, Recipe] = {
+    r.name: r
+    for r in (
+        RECIPES["model_1"],
+        replace(RECIPES["model_1"], name="m1_width", model="model_2"),  # Model_1 -> Model_2: the narrower network only
+        replace(RECIPES["model_1"], name="m1_rotation", rotation=5),  # Model_1 -> Model_2: rotation 7 -> 5 only
+        RECIPES["model_2"],
+        replace(RECIPES["model_2"], name="m2_rotation", rotation=7),  # Model_2 -> Model_3: rotation 5 -> 7 only
+        replace(RECIPES["model_2"], name="m2_jitter", jitter=0.0),  # Model_2 -> Model_3: no colour jitter only
+        replace(RECIPES["model_2"], name="m2_schedule", scheduler="multistep", milestones=(5, 10), step_size=0),
+        RECIPES["model_3"],
+    )
+}
+ABLATION_SEEDS = (1, 2)
+
+
 def get_recipe(name: str) -> Recipe:
     if name not in RECIPES:
         raise ValueError(f"unknown recipe {name!r}; choose one of: {', '.join(RECIPES)}")

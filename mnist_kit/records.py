@@ -91,20 +91,22 @@ def record_stem(recipe: Recipe) -> str:
     return stem
 
 
-def record_dir(run: Run, results_dir=None) -> Path:
-    """Where a run belongs: smoke runs in the scratch folder, validation runs in ``validation/``,
+def record_dir(run: Run, results_dir=None, folder: str | None = None) -> Path:
+    """Where a run belongs: smoke runs in the scratch folder, validation runs in ``validation/`` (or ``folder``),
     unfinished runs in ``partial/`` below that."""
     if run.smoke:
         return smoke_results_dir()
     base = Path(results_dir) if results_dir is not None else default_results_dir()
-    if run.evaluated_on == "validation":
+    if folder is not None:
+        base = base / folder
+    elif run.evaluated_on == "validation":
         base = base / "validation"
     return base if run.complete else base / "partial"
 
 
-def save_run(run: Run, results_dir=None, stem: str | None = None) -> Path:
-    """Write ``<stem>.json`` and ``<stem>.pt`` (stem: ``record_stem``); returns the JSON path."""
-    folder = record_dir(run, results_dir)
+def save_run(run: Run, results_dir=None, stem: str | None = None, folder: str | None = None) -> Path:
+    """Write ``<stem>.json`` and ``<stem>.pt`` (stem: ``record_stem``) in ``record_dir``; returns the JSON path."""
+    folder = record_dir(run, results_dir, folder)
     stem = stem or record_stem(run.recipe)
     weights = io.BytesIO()
     # The evaluated network as a plain state_dict: a bare get_model(...) loads it (no averaging wrapper).
