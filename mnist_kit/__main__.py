@@ -1,11 +1,12 @@
-"""Command line: ``python -m mnist_kit data | train | sweep | frontier | report`` (``--help`` on each)."""
+"""Command line: ``python -m mnist_kit data | train | sweep | frontier | ablation | report`` (``--help`` on each)."""
 
 from __future__ import annotations
 
 import argparse
 import sys
 
-from .recipes import FRONTIER, FRONTIER_SEEDS, RECIPES
+from .parallel import BACKENDS, GPU_RUNS_PER_DEVICE
+from .recipes import ABLATION_SEEDS, ABLATIONS, FRONTIER, FRONTIER_SEEDS, RECIPES
 
 
 def _positive_int(text: str) -> int:
@@ -20,7 +21,9 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnist_kit", description="The mnist-kit course tools.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{data,train,sweep,frontier,report}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{data,train,sweep,frontier,ablation,report}"
+    )
 
     data = commands.add_parser("data", help="prepare and verify MNIST in torchvision's layout")
     data.add_argument("--data-root", help="folder holding MNIST/raw (default: $MNIST_KIT_DATA or ./data)")
@@ -39,7 +42,13 @@ def build_parser() -> argparse.ArgumentParser:
     frontier.add_argument(
         "--again", action="store_true", help="retrain seeds already in results/frontier/ (default: skip them)"
     )
-    for sub in (train, sweep, frontier):
+    ablation = commands.add_parser(
+        "ablation", help="train each change of notebooks 2 and 3 on its own, on the validation split"
+    )
+    ablation.add_argument("--names", nargs="+", choices=list(ABLATIONS), default=list(ABLATIONS))
+    ablation.add_argument("--seeds", type=int, nargs="+", default=list(ABLATION_SEEDS))
+    _add_parallel_options(sweep, frontier, ablation)
+    for sub in (train, sweep, frontier, ablation):
         sub.add_argument("--epochs", type=_positive_int, help="override the recipe's 15 epochs")
         sub.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
         sub.add_argument("--data-root", help="folder holding MNIST/raw")
@@ -65,6 +74,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _add_parallel_options(*subs) -> None:
+    for sub in subs:
+        sub.add_argument(
+            "--jobs",
+            type=_positive_int,
+            help="runs side by side, one thread each (default: one per physical core on a CPU, "
+            f"{GPU_RUNS_PER_DEVICE} per GPU); 1: one after another in this process, as before",
+        )
+        sub.add_argument(
+            "--backend",
+            choices=BACKENDS,
+            default="local",
+            help="local: processes on this machine; ray: one Ray task per run (pip install -e '.[cluster]')",
+        )
+        sub.add_argument("--ray-address", help="the Ray cluster to join (default: $RAY_ADDRESS, else a local Ray)")
+
+
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     from .data import DataError, prepare_mnist
@@ -83,27 +109,43 @@ def main(argv=None) -> int:
 
 def _train(args) -> int:
     from .engine import get_device
+    from .parallel import RunsFailed
     from .recipes import get_recipe
-    from .runs import sweep, train_and_record
+    from .runs import ablation, frontier, sweep, train_and_record
 
-    device = get_device(args.device)
+    # On Ray the runs' device is the cluster's: --device cuda asks it for GPU shares, the driver needs none.
+    device = (args.device or "cpu") if getattr(args, "backend", "local") == "ray" else get_device(args.device)
     common = dict(
         smoke=args.smoke, results_dir=args.results_dir, epochs=args.epochs, device=device, data_root=args.data_root
     )
-    if args.command == "frontier":
-        from .runs import frontier
-
-        _paths, finished = frontier(args.networks, args.seeds, again=args.again, **common)
-        return 0 if finished else 130
-    recipe = get_recipe(args.recipe).with_overrides(pipeline=args.pipeline)
-    common["validation"] = args.val
-    if args.command == "sweep":
-        paths = sweep(recipe, args.seeds, **common)
-        return 0 if len(paths) == len(args.seeds) else 130
+    try:
+        if args.command in ("frontier", "ablation"):
+            common.update(_parallel(args, device))
+            chosen = (args.networks, args.seeds) if args.command == "frontier" else (args.names, args.seeds)
+            train_many = frontier if args.command == "frontier" else ablation
+            extra = dict(again=args.again) if args.command == "frontier" else {}
+            _paths, finished = train_many(*chosen, **common, **extra)
+            return 0 if finished else 130
+        recipe = get_recipe(args.recipe).with_overrides(pipeline=args.pipeline)
+        common["validation"] = args.val
+        if args.command == "sweep":
+            paths = sweep(recipe, args.seeds, **common, **_parallel(args, device))
+            return 0 if len(paths) == len(args.seeds) else 130
+    except RunsFailed as exc:
+        print(f"error: {exc}; the other runs are recorded", file=sys.stderr)
+        return 1
     run, path = train_and_record(recipe, seed=args.seed, **common)
     if path is None:
         print("No epoch finished; nothing recorded.")
     return 130 if run.interrupted else 0
+
+
+def _parallel(args, device) -> dict:
+    """``jobs``, ``backend`` and ``ray_address`` for sweep, frontier and ablation."""
+    from .parallel import default_jobs
+
+    jobs = args.jobs if args.jobs is not None else default_jobs(device)
+    return dict(jobs=jobs, backend=args.backend, ray_address=args.ray_address)
 
 
 def _report(args) -> int:
