@@ -8,6 +8,7 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pytest
 import torch
@@ -16,6 +17,8 @@ from mnist_kit import parallel, paths, runs
 from mnist_kit.__main__ import main
 from mnist_kit.engine import fit
 from mnist_kit.parallel import EpochLines, RunsFailed, count_cores
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def _numbers(history):
@@ -166,3 +169,17 @@ def test_a_local_ray_gives_the_records_of_one_thread_runs(one_thread_runs, mnist
         record = _record(tmp_path, f"model_4-seed{seed}")  # written by this process, the driver
         assert _numbers(record["history"]) == one_thread_runs[seed]
         assert record["device_name"].endswith("(1 threads)")
+
+
+def test_quick_sweep_benchmark_writes_a_record(mnist_root, tmp_path):
+    out = tmp_path / "sweep_speed.json"
+    command = [sys.executable, str(ROOT / "benchmarks" / "sweep_speed.py"), "--quick", "--runs", "2"]
+    command += ["--modes", "sequential,jobs", "--data-root", str(mnist_root), "--out", str(out)]
+    done = subprocess.run(command, capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-2000:]
+    record = json.loads(out.read_text())
+    assert record["quick"] and record["runs"] == 2 and record["torch"] == torch.__version__
+    assert record["modes"]["jobs"]["jobs"] == 2 and record["modes"]["jobs"]["threads_per_run"] == 1
+    seconds = {name: entry["seconds"] for name, entry in record["modes"].items()}
+    assert record["ratios"] == {"sequential_over_jobs": seconds["sequential"] / seconds["jobs"]}
+    assert "sequential_over_jobs: " in done.stdout
