@@ -18,6 +18,7 @@ import os
 import signal
 import sys
 import threading
+import traceback
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -98,7 +99,7 @@ class Outcome:
         if not self.started:
             return f"[{self.name}] not started (stopped)"
         if self.path is None:
-            return f"[{self.name}] stopped before its first epoch finished; nothing recorded"
+            return f"[{self.name}] stopped; no finished epoch to record"
         state = "interrupted" if self.interrupted else "finished"
         where = f"{self.path.parent.name}/{self.path.name}"
         return f"[{self.name}] {state}: {self.epochs}/{self.of} epochs, {self.last}, {self.seconds:.0f} s; {where}"
@@ -235,6 +236,8 @@ def run_jobs(jobs: list[Job], n_jobs: int = 1, backend: str = "local", ray_addre
         raise ValueError(f"unknown backend {backend!r}; choose one of: {', '.join(BACKENDS)}")
     if n_jobs < 1:
         raise ValueError(f"jobs must be at least 1, got {n_jobs}")
+    if not jobs:
+        return Batch([])
     if backend == "ray":
         outcomes = _run_ray(jobs, n_jobs, ray_address)
     elif n_jobs == 1:
@@ -284,7 +287,7 @@ def _run_pool(jobs: list[Job], n_jobs: int) -> list[Outcome]:
     print(f"{len(jobs)} run(s), {n_jobs} at a time, {THREADS_PER_RUN} thread each; progress bars off")
     with ProcessPoolExecutor(n_jobs, context, initializer=_init_worker, initargs=(THREADS_PER_RUN, stop)) as pool:
         with _sigint_ignored():
-            futures = {pool.submit(pool_job, job): i for i, job in enumerate(jobs)}
+            futures = {pool.submit(pool_job, job): i for i, job in enumerate(_spread_over_gpus(jobs))}
         try:
             _collect(futures, jobs, outcomes)
         except KeyboardInterrupt:
@@ -295,6 +298,18 @@ def _run_pool(jobs: list[Job], n_jobs: int) -> list[Outcome]:
     return [outcomes[i] for i in range(len(jobs))]
 
 
+def _spread_over_gpus(jobs: list[Job]) -> list[Job]:
+    """On a machine with several GPUs, runs asked for on ``cuda`` take them in turn."""
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    spread = []
+    for i, job in enumerate(jobs):
+        device = job.fit_args.get("device")
+        if count > 1 and device is not None and torch.device(device) == torch.device("cuda"):
+            job = replace(job, fit_args=dict(job.fit_args, device=torch.device("cuda", i % count)))
+        spread.append(job)
+    return spread
+
+
 def _collect(futures, jobs, outcomes) -> None:
     for future in as_completed([f for f, i in futures.items() if i not in outcomes]):
         i = futures[future]
@@ -303,6 +318,7 @@ def _collect(futures, jobs, outcomes) -> None:
             outcomes[i] = Outcome(job.stem, job.seed, started=False)
         elif future.exception() is not None:
             exc = future.exception()
+            traceback.print_exception(exc, file=sys.stderr)  # the worker's own traceback comes along as its cause
             outcomes[i] = Outcome(job.stem, job.seed, error=f"{type(exc).__name__}: {exc}")
         else:
             outcomes[i] = future.result()
@@ -369,8 +385,8 @@ def _gather_ray(ray, refs, jobs, outcomes) -> None:
         job = jobs[i]
         try:
             run = ray.get(ready[0])
-        except ray.exceptions.TaskCancelledError:
-            outcomes[i] = Outcome(job.stem, job.seed, started=False)
+        except ray.exceptions.TaskCancelledError:  # its finished epochs, if any, are lost with it
+            outcomes[i] = Outcome(job.stem, job.seed, interrupted=True, of=job.epochs)
         except ray.exceptions.RayTaskError as exc:
             cause = exc.cause if exc.cause is not None else exc
             outcomes[i] = Outcome(job.stem, job.seed, error=f"{type(cause).__name__}: {cause}")
