@@ -133,12 +133,10 @@ class EpochLines(io.TextIOBase):
         *lines, self.pending = (self.pending + text).split("\n")
         for line in lines:
             line = line.strip()
-            if line.startswith(self.KEEP[:2]):
-                self.epoch += 1
-                self.out.write(f"[{self.name}] epoch {self.epoch}/{self.epochs}: {line}\n")
-                self.out.flush()
-            elif line.startswith(self.KEEP[2]):
-                self.out.write(f"[{self.name}] {line}\n")
+            if line.startswith(self.KEEP):
+                self.epoch += not line.startswith("Interrupted")
+                shown = line if line.startswith("Interrupted") else f"epoch {self.epoch}/{self.epochs}: {line}"
+                self.out.write(f"[{self.name}] {shown}\n")
                 self.out.flush()
         return len(text)
 
@@ -187,8 +185,9 @@ def pool_job(job: Job) -> Outcome:
 
 
 def ray_job(job: Job):
-    """A Ray task: train one job on one thread and RETURN the run (history and weights, on the CPU); the
-    driver records it, so no node needs the driver's file system."""
+    """A Ray task: train one job on one thread and RETURN the run (history, device and weights, on the CPU); the
+    driver records it with ``save_run``, so no node needs the driver's file system (the record's ``versions`` are
+    the driver's: install the same checkout on every node)."""
     torch.set_num_threads(THREADS_PER_RUN)
     run = _fit_quietly(job)
     if run is None:
