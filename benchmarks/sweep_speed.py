@@ -93,7 +93,7 @@ def main(argv=None) -> int:
         os.environ[SMOKE_DIR_ENV] = scratch  # --quick runs are smoke runs: keep them here too
         for mode in args.modes:
             print(f"measuring {mode} ({args.runs} runs) ...", flush=True)
-            with contextlib.redirect_stdout(sys.stderr):  # the runs' own lines; the table stays on stdout
+            with contextlib.redirect_stdout(sys.stderr):  # this process's run logs and bars; the table on stdout
                 modes[mode] = time_mode(mode, args, Path(scratch))
     record = {
         "benchmark": "sweep_speed",

@@ -354,6 +354,7 @@ def _start_ray(ray, n_jobs: int, address: str | None) -> None:
 
 def _run_ray(jobs: list[Job], n_jobs: int, address: str | None) -> list[Outcome]:
     """One Ray task per job (one CPU each, or a share of a GPU); the driver records each run as it returns."""
+    os.environ.setdefault("RAY_DEDUP_LOGS", "0")  # read when ray is imported: keep every run's epoch lines
     import ray
 
     _start_ray(ray, n_jobs, address)
