@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import sys
 
-from .parallel import BACKENDS, GPU_RUNS_PER_DEVICE
 from .recipes import ABLATION_SEEDS, ABLATIONS, FRONTIER, FRONTIER_SEEDS, RECIPES
 
 
@@ -80,11 +79,11 @@ def _add_parallel_options(*subs) -> None:
             "--jobs",
             type=_positive_int,
             help="runs side by side, one thread each (default: one per physical core on a CPU, "
-            f"{GPU_RUNS_PER_DEVICE} per GPU); 1: one after another in this process, as before",
+            "4 per GPU: parallel.GPU_RUNS_PER_DEVICE); 1: one after another in this process, as before",
         )
         sub.add_argument(
             "--backend",
-            choices=BACKENDS,
+            choices=["local", "ray"],
             default="local",
             help="local: processes on this machine; ray: one Ray task per run (pip install -e '.[cluster]')",
         )
@@ -119,12 +118,13 @@ def _train(args) -> int:
         smoke=args.smoke, results_dir=args.results_dir, epochs=args.epochs, device=device, data_root=args.data_root
     )
     try:
-        if args.command in ("frontier", "ablation"):
-            common.update(_parallel(args, device))
-            chosen = (args.networks, args.seeds) if args.command == "frontier" else (args.names, args.seeds)
-            train_many = frontier if args.command == "frontier" else ablation
-            extra = dict(again=args.again) if args.command == "frontier" else {}
-            _paths, finished = train_many(*chosen, **common, **extra)
+        if args.command == "frontier":
+            _paths, finished = frontier(
+                args.networks, args.seeds, again=args.again, **common, **_parallel(args, device)
+            )
+            return 0 if finished else 130
+        if args.command == "ablation":
+            _paths, finished = ablation(args.names, args.seeds, **common, **_parallel(args, device))
             return 0 if finished else 130
         recipe = get_recipe(args.recipe).with_overrides(pipeline=args.pipeline)
         common["validation"] = args.val

@@ -145,7 +145,7 @@ def test_ablation_records_each_change_and_seed_in_results_ablation(monkeypatch, 
         runs.ablation(["model_4"], [1])
 
 
-def test_the_command_line_passes_jobs_and_backend(monkeypatch):
+def test_the_command_line_passes_jobs_and_backend(monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(runs, "ablation", lambda *a, **k: calls.append((a, k)) or ([], True))
     monkeypatch.setattr(runs, "sweep", lambda *a, **k: calls.append((a, k)) or [])
@@ -154,6 +154,10 @@ def test_the_command_line_passes_jobs_and_backend(monkeypatch):
     assert main(["sweep", "model_4", "--seeds", "1", "--backend", "ray", "--ray-address", "10.0.0.1:6379"]) == 130
     assert calls[-1][1]["backend"] == "ray" and calls[-1][1]["ray_address"] == "10.0.0.1:6379"
     assert calls[-1][1]["device"] == "cpu" and calls[-1][1]["jobs"] == parallel.physical_cores()
+    capsys.readouterr()
+    with pytest.raises(SystemExit):
+        main(["sweep", "--help"])
+    assert f"{parallel.GPU_RUNS_PER_DEVICE} per GPU" in " ".join(capsys.readouterr().out.split())
 
 
 def test_a_local_ray_gives_the_records_of_one_thread_runs(one_thread_runs, mnist_root, tmp_path, monkeypatch):
