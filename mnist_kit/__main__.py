@@ -41,11 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     frontier.add_argument(
         "--again", action="store_true", help="retrain seeds already in results/frontier/ (default: skip them)"
     )
-    ablation = commands.add_parser(
-        "ablation", help="train each change of notebooks 2 and 3 on its own, on the validation split"
-    )
-    ablation.add_argument("--names", nargs="+", choices=list(ABLATIONS), default=list(ABLATIONS))
-    ablation.add_argument("--seeds", type=int, nargs="+", default=list(ABLATION_SEEDS))
+    ablation = _ablation_parser(commands)
     _add_parallel_options(sweep, frontier, ablation)
     for sub in (train, sweep, frontier, ablation):
         sub.add_argument("--epochs", type=_positive_int, help="override the recipe's 15 epochs")
@@ -71,6 +67,15 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--readme", help="default: the checkout's README.md")
     report.add_argument("--results-dir", help="default: ./results")
     return parser
+
+
+def _ablation_parser(commands):
+    ablation = commands.add_parser(
+        "ablation", help="train each change of notebooks 2 and 3 on its own, on the validation split"
+    )
+    ablation.add_argument("--names", nargs="+", choices=list(ABLATIONS), default=list(ABLATIONS))
+    ablation.add_argument("--seeds", type=int, nargs="+", default=list(ABLATION_SEEDS))
+    return ablation
 
 
 def _add_parallel_options(*subs) -> None:
