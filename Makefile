@@ -16,7 +16,7 @@ MODEL_5_SEEDS ?= 11 12 13 14 15
 # Sweeps, the frontier and the ablations train several runs side by side, one thread each (default: one per
 # physical core on a CPU, 4 per GPU; see README "Parallel sweeps"). JOBS=1: one after another, as before.
 JOBS ?=
-JOBS_FLAG := $(if $(JOBS),--jobs $(JOBS))
+JOBS_FLAG := $(if $(JOBS), --jobs $(JOBS))
 
 .PHONY: setup data lab test lint train sweep frontier ablation reproduce report benchmark clean
 
@@ -44,15 +44,15 @@ train: data
 	$(PYTHON) -m mnist_kit train model_4
 
 sweep: data
-	$(PYTHON) -m mnist_kit sweep model_4 --seeds $(SWEEP_SEEDS) $(JOBS_FLAG)
+	$(PYTHON) -m mnist_kit sweep model_4 --seeds $(SWEEP_SEEDS)$(JOBS_FLAG)
 
 # Notebook 5's measurements: Model_5's seed sweep, then every network of the frontier on Model_4's recipe
 # (3 seeds each; Model_4's and Model_5's points are read from their sweeps), then the README tables.
 # About 5 + 9 full runs of small networks: an hour or two on a laptop CPU. Not part of `make reproduce`,
 # which it would make twice as long; `make sweep` provides the Model_4 point.
 frontier: data
-	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit sweep model_5 --seeds $(MODEL_5_SEEDS) $(JOBS_FLAG)
-	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit frontier --again $(JOBS_FLAG)
+	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit sweep model_5 --seeds $(MODEL_5_SEEDS)$(JOBS_FLAG)
+	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit frontier --again$(JOBS_FLAG)
 	$(PYTHON) -m mnist_kit report
 
 # The instructor's command: every notebook at full length, in place (each writes results/<recipe>.json),
@@ -61,13 +61,13 @@ frontier: data
 reproduce: data
 	MNIST_KIT_SMOKE=0 $(PYTHON) tools/run_notebooks.py notebooks/0*.ipynb
 	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit train model_4 --pipeline classic
-	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit sweep model_4 --seeds $(SWEEP_SEEDS) $(JOBS_FLAG)
+	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit sweep model_4 --seeds $(SWEEP_SEEDS)$(JOBS_FLAG)
 	$(PYTHON) -m mnist_kit report
 
 # One change at a time (notebooks 2 and 3): each ablation of recipes.ABLATIONS on the validation split, seeds 1-2,
 # recorded in results/ablation/. 16 full runs of small networks.
 ablation: data
-	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit ablation $(JOBS_FLAG)
+	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit ablation$(JOBS_FLAG)
 
 report: setup
 	$(PYTHON) -m mnist_kit report

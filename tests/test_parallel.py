@@ -4,6 +4,7 @@ failing seed or to Ctrl-C, readable progress, and the same through a local Ray."
 import io
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -187,3 +188,14 @@ def test_quick_sweep_benchmark_writes_a_record(mnist_root, tmp_path):
     seconds = {name: entry["seconds"] for name, entry in record["modes"].items()}
     assert record["ratios"] == {"sequential_over_jobs": seconds["sequential"] / seconds["jobs"]}
     assert "sequential_over_jobs: " in done.stdout
+
+
+@pytest.mark.parametrize("target", ["reproduce", "sweep", "frontier", "ablation"])
+def test_make_runs_side_by_side_unless_jobs_is_1(target):
+    def training_commands(*extra):
+        make = ["make", "-n", target, "PYTHON=python", *extra]
+        out = subprocess.run(make, cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        return [line for line in out.splitlines() if re.search(r"mnist_kit (sweep|frontier|ablation)\b", line)]
+
+    assert training_commands() and not any("--jobs" in line for line in training_commands())
+    assert all(line.endswith(" --jobs 1") for line in training_commands("JOBS=1"))
