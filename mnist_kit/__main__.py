@@ -98,8 +98,8 @@ def _train(args) -> int:
     recipe = get_recipe(args.recipe).with_overrides(pipeline=args.pipeline)
     common["validation"] = args.val
     if args.command == "sweep":
-        paths = sweep(recipe, args.seeds, **common)
-        return 0 if len(paths) == len(args.seeds) else 130
+        _paths, finished = sweep(recipe, args.seeds, **common)
+        return 0 if finished else 130
     run, path = train_and_record(recipe, seed=args.seed, **common)
     if path is None:
         print("No epoch finished; nothing recorded.")

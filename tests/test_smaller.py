@@ -164,7 +164,8 @@ def test_frontier_trains_only_the_seeds_not_yet_recorded(tmp_path, smoke_run, mo
 
     def sweep(recipe, seeds, **kw):
         calls.append((recipe.name, seeds, kw["folder"]))
-        return [results / kw["folder"] / f"{recipe.name}-seed{s}.json" for s in seeds if s != 99]  # 99: Ctrl-C
+        written = [results / kw["folder"] / f"{recipe.name}-seed{s}.json" for s in seeds if s != 99]
+        return written, 99 not in seeds  # 99: Ctrl-C
 
     monkeypatch.setattr(runs, "sweep", sweep)
     paths, finished = runs.frontier(["model_4", "slim_3k"], [11, 12], smoke=False, results_dir=results)
