@@ -75,10 +75,6 @@ def test_layer_by_layer_counts_worked_by_hand(name):
     assert HAND_TOTALS[name] <= 5_000
 
 
-def test_model_5_is_the_candidate_chosen():
-    assert layer_shapes(get_model("model_5")) == layer_shapes(get_model("slim_5k_a"))
-
-
 def test_slimnet_with_model_4s_widths_is_model_4():
     slim, model_4 = SlimNet((10, 12, 10, 10, 14, 16, 14)), get_model("model_4")
     assert layer_shapes(slim) == layer_shapes(model_4)
