@@ -11,3 +11,4 @@ import tempfile
 
 os.environ.setdefault("MNIST_KIT_SMOKE", "1")
 os.environ.setdefault("MNIST_KIT_SMOKE_DIR", tempfile.mkdtemp(prefix="mnist_kit_smoke_"))
+os.environ.setdefault("MNIST_KIT_MY_RUNS", tempfile.mkdtemp(prefix="mnist_kit_my_runs_"))  # never the checkout's
