@@ -23,7 +23,7 @@ import numbers
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from .engine import lr_schedule
+from .engine import lr_schedule, steps_per_batch
 from .models import conv_budget, get_model, receptive_field_table
 from .paths import default_results_dir
 from .recipes import TARGET, get_recipe
@@ -127,18 +127,22 @@ def _expected_lr(recipe="model_4", step=None, epoch=None, steps_per_epoch=STEPS_
     if (step is None) == (epoch is None):
         raise ValueError("give step= (optimizer steps counted from 0) or epoch= (counted from 1), not both")
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
-    rates = lr_schedule(**recipe.schedule(), steps_per_epoch=steps_per_epoch)
     index = step if step is not None else (epoch - 1) * steps_per_epoch
-    if not 0 <= index < len(rates):
-        raise ValueError(f"this schedule has steps 0 to {len(rates) - 1} (epochs 1 to {recipe.epochs})")
+    if not 0 <= index < recipe.epochs * steps_per_epoch:
+        raise ValueError(
+            f"this schedule has steps 0 to {recipe.epochs * steps_per_epoch - 1} (epochs 1 to {recipe.epochs})"
+        )
     hint = {
         "step": "StepLR multiplies the rate by gamma every step_size epochs",
         "multistep": "MultiStepLR multiplies the rate by gamma at each milestone epoch",
         "onecycle": "OneCycleLR warms up from lr/25 to the peak lr over pct_start of the steps (cosine), "
         "then anneals (cosine) to lr/25e4",
     }[recipe.scheduler]
+    per_batch = steps_per_batch(recipe.scheduler)  # the others keep one rate for a whole epoch
+    rates = lr_schedule(**recipe.schedule(), steps_per_epoch=steps_per_epoch if per_batch else 1)
+    rate = rates[index if per_batch else index // steps_per_epoch]
     where = f"step {step}" if step is not None else f"the first step of epoch {epoch}"
-    return Answer(rates[index], f"{hint}; {steps_per_epoch} steps per epoch", f"{rates[index]:.6g} at {where}")
+    return Answer(rate, f"{hint}; {steps_per_epoch} steps per epoch", f"{rate:.6g} at {where}")
 
 
 EXPECTED = {
