@@ -47,10 +47,18 @@ class Grade:
     def failed(self) -> list[str]:
         return [rule.name for rule in self.rules if not rule.passed]
 
+    @property
+    def verdict(self) -> str:
+        return "passes every rule" if self.passed else f"fails {len(self.failed)} of {len(self.rules)} rules"
+
     def __str__(self) -> str:
-        verdict = "passes every rule" if self.passed else f"fails {len(self.failed)} of {len(self.rules)} rules"
-        lines = [f"{self.source}: {verdict}", *(str(rule) for rule in self.rules)]
+        lines = [f"{self.source}: {self.verdict}", *(str(rule) for rule in self.rules)]
         return "\n".join(lines + [f"Note: {note}" for note in self.notes])
+
+    def _repr_markdown_(self) -> str:
+        """A notebook shows the grade as a checklist."""
+        lines = [f"**{self.source}** {self.verdict}", "", *(f"- {rule}" for rule in self.rules)]
+        return "\n".join(lines + [f"- ℹ️ {note[0].upper()}{note[1:]}" for note in self.notes])
 
 
 def parameters_rule(parameters: int) -> Rule:

@@ -90,3 +90,9 @@ def test_the_command_line_exits_0_on_a_pass_1_on_a_fail_2_on_a_bad_file(tmp_path
     assert "unreadable" in capsys.readouterr().err
     with pytest.raises(RecordError):
         grade(tmp_path / "missing.json")
+
+
+def test_a_notebook_shows_the_grade_as_a_checklist():
+    shown = grade(sorted((RESULTS / "validation").glob("*.json"))[0])._repr_markdown_().splitlines()
+    assert shown[2].startswith("- ✅ Parameters under 8,000: ") and len(shown) == 6
+    assert shown[-1].startswith("- ℹ️ Not a test result")
