@@ -21,13 +21,11 @@ from __future__ import annotations
 import math
 import numbers
 from dataclasses import dataclass, field
-from pathlib import Path
 
 from .engine import lr_schedule, steps_per_batch
+from .grade import accuracy_key, record_of
 from .models import conv_budget, get_model, receptive_field_table
-from .paths import default_results_dir
 from .recipes import TARGET, get_recipe
-from .records import SPLIT_PREFIX, load_record, validate_record
 
 STEPS_PER_EPOCH = 469  # 60,000 training images in batches of 128: the last batch is smaller
 LR_TOLERANCE = 0.01  # a learning rate within 1 % counts as right (hand-worked rates are rounded)
@@ -105,18 +103,9 @@ def _expected_block_parameters(model="model_1", block=1):
     return Answer(row["parameters"], hint, worked, slips)
 
 
-def _load(record) -> dict:
-    if isinstance(record, dict):
-        return validate_record(record)
-    path = Path(record)
-    if path.suffix != ".json":
-        path = default_results_dir() / f"{record}.json"
-    return load_record(path)
-
-
 def _expected_first_epoch(record="model_1"):
-    data = _load(record)
-    key = f"{SPLIT_PREFIX[data.get('evaluated_on', 'test')]}_acc"
+    data = record_of(record)
+    key = accuracy_key(data)
     first = next((row["epoch"] for row in data["history"] if row[key] >= TARGET), None)
     hint = f"read the {key} column epoch by epoch: the first value at or above {TARGET} (answer None if none is)"
     worked = f"epoch {first}" if first else f"None: no epoch reached {TARGET} %"

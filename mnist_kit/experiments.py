@@ -22,10 +22,10 @@ from pathlib import Path
 from torch import nn
 
 from .engine import Run, fit, set_seed
-from .grade import grade
-from .paths import default_results_dir, my_runs_dir
+from .grade import accuracies, grade, record_of
+from .paths import my_runs_dir
 from .recipes import HOLD_EPOCHS, TARGET, Recipe, get_recipe
-from .records import SPLIT_PREFIX, load_record, save_run, validate_record
+from .records import save_run
 from .runs import smoke_mode
 
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
@@ -72,20 +72,6 @@ def experiment(
     path = save_run(run, my_runs_dir() if folder is None else folder, stem=name)
     print(f"Recorded your run: {path}")
     return run, path
-
-
-def _record(source) -> dict:
-    """A record dict from a dict, a path, or a recipe name (the course's ``results/<name>.json``)."""
-    if isinstance(source, dict):
-        return validate_record(source)
-    path = Path(source)
-    return load_record(path if path.suffix == ".json" else default_results_dir() / f"{source}.json")
-
-
-def accuracies(record: dict) -> list[float]:
-    """The record's accuracy per epoch, on whichever split it was evaluated on."""
-    key = f"{SPLIT_PREFIX[record.get('evaluated_on', 'test')]}_acc"
-    return [row[key] for row in record["history"]]
 
 
 def _column(record: dict) -> list[str]:
@@ -137,7 +123,7 @@ def compare(mine, base="model_1"):
     ``mine`` and ``base`` are each a record dict, a JSON path, or a recipe name (the course's record of it)."""
     from .plots import plot_comparison
 
-    records = [_record(mine), _record(base)]
+    records = [record_of(mine), record_of(base)]
     labels = [f"yours: {records[0]['recipe']}", f"the course's: {records[1]['recipe']}"]
     if isinstance(base, (str, Path)) and Path(base).suffix == ".json":
         labels[1] = f"{records[1]['recipe']} ({Path(base).parent.name}/)"

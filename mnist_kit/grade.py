@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .paths import default_results_dir
 from .recipes import HOLD_EPOCHS, TARGET
 from .records import SPLIT_PREFIX, load_record, validate_record
 from .report import PARAMETER_BUDGET, epoch_ranges
@@ -94,16 +95,31 @@ def epochs_rule(epochs: int) -> Rule:
     return Rule(f"At most {MAX_EPOCHS} epochs", margin >= 0, margin, f"{epochs}, {how}")
 
 
+def record_of(source) -> dict:
+    """A validated record from a dict, a JSON path, or a recipe name (the course's ``results/<name>.json``)."""
+    if isinstance(source, dict):
+        return validate_record(source, source.get("recipe", "record"))
+    path = Path(source)
+    return load_record(path if path.suffix == ".json" else default_results_dir() / f"{source}.json")
+
+
+def accuracy_key(record: dict) -> str:
+    """The history column of a record's accuracy: ``test_acc``, or ``val_acc`` for a validation-split run."""
+    return f"{SPLIT_PREFIX[record.get('evaluated_on', 'test')]}_acc"
+
+
+def accuracies(record: dict) -> list[float]:
+    """The record's accuracy per epoch, on whichever split it was evaluated on."""
+    return [row[accuracy_key(record)] for row in record["history"]]
+
+
 def grade(record_or_path) -> Grade:
-    """Grade a run record (a dict, or the path of its JSON file) on the assignment's rules.
+    """Grade a run record (a dict, the path of its JSON file, or a recipe name) on the assignment's rules.
 
     Raises ``records.RecordError`` when the file is missing or malformed."""
-    if isinstance(record_or_path, dict):
-        record, source = validate_record(record_or_path), record_or_path.get("recipe", "record")
-    else:
-        record, source = load_record(record_or_path), str(Path(record_or_path))
+    record = record_of(record_or_path)
+    source = record["recipe"] if isinstance(record_or_path, dict) else str(Path(record_or_path))
     split = record.get("evaluated_on", "test")
-    accuracies = [row[f"{SPLIT_PREFIX[split]}_acc"] for row in record["history"]]
     notes = []
     if split != "test":
         notes.append(f"not a test result: accuracy on the {split} split, graded on the same rules")
@@ -111,5 +127,9 @@ def grade(record_or_path) -> Grade:
         notes.append("a smoke run (a small subset of MNIST): not a result")
     if not record["complete"]:
         notes.append("an unfinished run: fewer epochs than its recipe asked for")
-    rules = (parameters_rule(record["parameters"]), accuracy_rule(accuracies, split), epochs_rule(record["epochs"]))
+    rules = (
+        parameters_rule(record["parameters"]),
+        accuracy_rule(accuracies(record), split),
+        epochs_rule(record["epochs"]),
+    )
     return Grade(source, rules, tuple(notes))
