@@ -258,6 +258,7 @@ def fit(
     smoke=False,
     progress=True,
     validation=False,
+    model=None,
 ) -> Run:
     """Train a recipe from scratch and return the ``Run``; Ctrl-C stops it and keeps what was done.
 
@@ -265,7 +266,8 @@ def fit(
     ``validation=True`` trains on the first 50,000 training images and evaluates on the last 10,000
     (history keys ``val_*``): tuning decisions are made there, never on the test set.
     With ``recipe.ema_epochs`` the weight average is what is evaluated (``test_acc``); the raw weights'
-    accuracy is kept as ``raw_test_acc``.
+    accuracy is kept as ``raw_test_acc``. ``model``: a network to train instead of ``get_model(recipe.model)``
+    (a student's own module, ``experiments.experiment``); it is trained in place.
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     recipe = recipe.with_overrides(epochs=epochs if epochs is not None else (1 if smoke else None), seed=seed)
@@ -274,7 +276,7 @@ def fit(
     device = get_device(device) if not isinstance(device, torch.device) else device
     set_seed(recipe.seed)
     train_loader, test_loader = make_loaders(recipe, device, data_root, smoke, validation)
-    model = get_model(recipe.model, dropout=recipe.dropout).to(device)
+    model = (get_model(recipe.model, dropout=recipe.dropout) if model is None else model).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
     scheduler = make_scheduler(optimizer, **recipe.schedule(), steps_per_epoch=len(train_loader))
     per_batch = steps_per_batch(recipe.scheduler)
