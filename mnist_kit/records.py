@@ -296,6 +296,16 @@ def load_folder(folder) -> list[tuple[str, Record]]:
     return [(path.stem, load_record(path)) for path in sorted(Path(folder).glob("*.json"))]
 
 
+def full_runs(folder) -> list[tuple[str, Record]]:
+    """``load_folder``, refusing a smoke or partial run: only full runs belong in ``results/``."""
+    runs = load_folder(folder)
+    for stem, record in runs:
+        if record.smoke or not record.complete:
+            kind = "smoke" if record.smoke else "partial"
+            raise RecordError(f"{Path(folder) / stem}.json is a {kind} run; only full runs belong in results/")
+    return runs
+
+
 def load_trained_model(json_path) -> torch.nn.Module:
     """The model of a record with its saved weights (loaded with ``weights_only=True``), in eval mode."""
     record = load_record(json_path)

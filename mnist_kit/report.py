@@ -16,21 +16,11 @@ from pathlib import Path
 from .course import HOLD_EPOCHS, ORIGINAL, PARAMETER_BUDGET, STEADY_EPOCHS, TARGET
 from .models import MODELS, channel_widths, get_model
 from .paths import atomic_write_bytes, default_results_dir, project_root
-from .records import RecordError, candidate_label, frontier_points, load_folder, sweeps
+from .records import RecordError, candidate_label, frontier_points, full_runs, sweeps
 from .stats import accuracies, epochs_at_target, longest_streak, lowest_of_last, summarize, sweep_summary
 
-__all__ = [
-    "markdown_table",
-    "summary_markdown",
-    "compare_with_original",
-    "checklist_markdown",
-    "iterations_table",
-    "validation_table",
-    "tuning_round_markdown",
-    "sweep_markdown",
-    "frontier_table",
-    "update_readme",
-]
+__all__ = ["markdown_table", "summary_markdown", "compare_with_original", "checklist_markdown", "iterations_table"]
+__all__ += ["validation_table", "tuning_round_markdown", "sweep_markdown", "frontier_table", "update_readme"]
 
 NOISE_POINTS = 0.1  # a train-test gap smaller than this (in points) is within run-to-run noise
 
@@ -66,14 +56,11 @@ def _at_target(s) -> str:
 def summary_markdown(record) -> str:
     """A small Markdown table of one run next to the original write-up, for a notebook's Results."""
     s, original = summarize(record), ORIGINAL.get(record["model"], {})
+    best = f"{original['best_test']:.2f} %" if original else "– (the write-up stops at Model_4)"
     rows = [
         ["Parameters", f"{s.parameters:,}", f"{original['parameters']:,}" if original else "–"],
         ["Best train accuracy", f"{s.best_train:.2f} %", f"{original['best_train']:.2f} %" if original else "–"],
-        [
-            "Best test accuracy",
-            f"{s.best_test:.2f} % (epoch {s.best_test_epoch})",
-            f"{original['best_test']:.2f} %" if original else "– (the write-up stops at Model_4)",
-        ],
+        ["Best test accuracy", f"{s.best_test:.2f} % (epoch {s.best_test_epoch})", best],
         ["Last-epoch test accuracy", f"{s.last_test:.2f} %", "–"],
         [f"Epochs at ≥ {TARGET} %", _at_target(s), "–"],
         [f"Lowest of the last {HOLD_EPOCHS} epochs", f"{s.min_last:.2f} %", "–"],
@@ -86,29 +73,27 @@ def compare_with_original(record) -> str:
     """Sentences that set this run beside the original write-up, every number read from the record."""
     s, original = summarize(record), ORIGINAL[record["model"]]
     final_train = record["history"][-1]["train_acc"]
-    return "\n".join(
-        [
-            f"Parameters: {s.parameters:,} (original {original['parameters']:,}; budget < {PARAMETER_BUDGET:,}: "
-            f"{'within' if s.parameters < PARAMETER_BUDGET else 'over'}).",
-            f"Best test accuracy {s.best_test:.2f} % at epoch {s.best_test_epoch} "
-            f"against {original['best_test']:.2f} % reported: {s.best_test - original['best_test']:+.2f} points.",
-            f"Best train accuracy {s.best_train:.2f} % against {original['best_train']:.2f} % reported: "
-            f"{s.best_train - original['best_train']:+.2f} points.",
-            f"Test accuracy reached {TARGET} % in {len(s.epochs_at_target)} of {s.epochs} epochs "
-            f"({epoch_ranges(s.epochs_at_target)}); the last {HOLD_EPOCHS} epochs "
-            f"{'all hold it' if s.holds_target else 'do not all hold it'} (lowest {s.min_last:.2f} %).",
-            f"Final train accuracy {final_train:.2f} % vs final test accuracy {s.last_test:.2f} %: "
-            + gap_sentence(final_train - s.last_test),
-        ]
-    )
+    lines = [
+        f"Parameters: {s.parameters:,} (original {original['parameters']:,}; budget < {PARAMETER_BUDGET:,}: "
+        f"{'within' if s.parameters < PARAMETER_BUDGET else 'over'}).",
+        f"Best test accuracy {s.best_test:.2f} % at epoch {s.best_test_epoch} "
+        f"against {original['best_test']:.2f} % reported: {s.best_test - original['best_test']:+.2f} points.",
+        f"Best train accuracy {s.best_train:.2f} % against {original['best_train']:.2f} % reported: "
+        f"{s.best_train - original['best_train']:+.2f} points.",
+        f"Test accuracy reached {TARGET} % in {len(s.epochs_at_target)} of {s.epochs} epochs "
+        f"({epoch_ranges(s.epochs_at_target)}); the last {HOLD_EPOCHS} epochs "
+        f"{'all hold it' if s.holds_target else 'do not all hold it'} (lowest {s.min_last:.2f} %).",
+        f"Final train accuracy {final_train:.2f} % vs final test accuracy {s.last_test:.2f} %: "
+        + gap_sentence(final_train - s.last_test),
+    ]
+    return "\n".join(lines)
 
 
 def gap_sentence(gap: float) -> str:
     """What a final train-minus-test gap (in points) says; under ``NOISE_POINTS`` either way it says nothing."""
     if abs(gap) < NOISE_POINTS:
-        return (
-            f"a gap of {gap:+.2f} points, within run-to-run noise (under {NOISE_POINTS:g} point): train and test agree."
-        )
+        noise = f"within run-to-run noise (under {NOISE_POINTS:g} point)"
+        return f"a gap of {gap:+.2f} points, {noise}: train and test agree."
     if gap < 0:
         return (
             f"train sits {-gap:.2f} points below test, as it should when augmentation and dropout make the "
@@ -157,9 +142,11 @@ def _original_target_line(s, original: dict) -> str:
     )
 
 
-def _sweep_lines(records: list) -> list[str]:
+def _sweep_lines(records: list, seeds_needed: int | None) -> list[str]:
     s = sweep_summary(records)
-    return [
+    needed = f"At least {seeds_needed} of {s.n} sweep seeds hold ≥ {TARGET} % in each of their last {HOLD_EPOCHS}"
+    needed = [f"- {_mark(s.hold_last >= seeds_needed)} {needed} epochs: {s.hold_last} of {s.n}"] if seeds_needed else []
+    return needed + [
         f"- {_mark(s.hold_last == s.n)} Every seed holds ≥ {TARGET} % over its last {HOLD_EPOCHS} "
         f"epochs: {s.hold_last} of {s.n} (seeds {', '.join(map(str, s.seeds))})",
         f"- {_mark(s.hold_steady == s.n)} Every seed holds ≥ {TARGET} % over its last {STEADY_EPOCHS} "
@@ -175,9 +162,7 @@ def checklist_markdown(record, sweep_records: list | None = None, budget=None, s
     read from the record; with ``sweep_records`` (other seeds of the same recipe) the sweep's row too.
     ``budget`` (at most this many parameters) and ``seeds_needed`` (this many sweep seeds must hold the last
     epochs) are a lesson's own, stricter goals: Model_5's in ``notebooks/05_smaller.ipynb``.
-
-    Taught in every notebook's "Results" section.
-    """
+    Taught in every notebook's "Results" section."""
     s, original = summarize(record), ORIGINAL.get(record["model"], {})
     lines = [f"- {_mark(s.parameters < PARAMETER_BUDGET)} Parameters under {PARAMETER_BUDGET:,}: {s.parameters:,}"]
     if budget:
@@ -192,14 +177,8 @@ def checklist_markdown(record, sweep_records: list | None = None, budget=None, s
     ]
     if "target" in original:
         lines.append(_original_target_line(s, original))
-    if sweep_records and seeds_needed:
-        sweep = sweep_summary(sweep_records)
-        lines.append(
-            f"- {_mark(sweep.hold_last >= seeds_needed)} At least {seeds_needed} of {sweep.n} sweep seeds hold "
-            f"≥ {TARGET} % in each of their last {HOLD_EPOCHS} epochs: {sweep.hold_last} of {sweep.n}"
-        )
     if sweep_records:
-        lines += _sweep_lines(sweep_records)
+        lines += _sweep_lines(sweep_records, seeds_needed)
     return "\n".join(lines)
 
 
@@ -226,9 +205,7 @@ def _settings(record) -> list[str]:
 def iterations_table(records: list) -> str:
     """One row per iteration (the records of model_1 ... model_4, in order): its settings, in **bold** where
     they changed from the row above, then parameters (and their change), best and final test accuracy.
-
-    Taught in ``notebooks/04_model_4.ipynb``: what each iteration changed, and what it bought.
-    """
+    Taught in ``notebooks/04_model_4.ipynb``: what each iteration changed, and what it bought."""
     header = ["iteration", "blocks 4–6 (channels)", "augmentation", "schedule", "learning rate", "weight average"]
     header += ["parameters", "best test", "final test", f"epochs ≥ {TARGET} %"]
     rows, before = [], None  # (settings cells, parameters) of the row above
@@ -244,9 +221,7 @@ def iterations_table(records: list) -> str:
 def validation_table(records: list) -> str:
     """Validation runs (``fit(validation=True)``) grouped by candidate, seeds pooled: what a tuning decision saw.
     Best first: by the lowest accuracy of the last 3 epochs (mean over seeds), ties by the last 5.
-
-    Every accuracy here is on the validation split (the last 10,000 training images); none reads the test set.
-    """
+    Every accuracy here is on the validation split (the last 10,000 training images); none reads the test set."""
     groups: dict[str, list] = {}
     for record in records:
         if record.get("evaluated_on") != "validation":
@@ -258,19 +233,12 @@ def validation_table(records: list) -> str:
         vals = [accuracies(r, "val_acc") for r in group]
         last, steady = (round(mean(lowest_of_last(v, n) for v in vals), 3) for n in (HOLD_EPOCHS, STEADY_EPOCHS))
         ranked.append((last, steady, label, group, vals))
-    rows = [
-        [
-            label,
-            ", ".join(map(str, channel_widths(get_model(group[0]["model"])))),
-            f"{group[0]['parameters']:,}",
-            ", ".join(str(r["seed"]) for r in group),
-            f"{mean(r['history'][-1]['train_acc'] for r in group):.2f} %",
-            f"{last:.2f} %",
-            f"{steady:.2f} %",
-            f"{mean(v[-1] for v in vals):.2f} %",
-        ]
-        for last, steady, label, group, vals in sorted(ranked, key=lambda s: s[:2], reverse=True)
-    ]
+    rows = []
+    for last, steady, label, group, vals in sorted(ranked, key=lambda s: s[:2], reverse=True):
+        widths = ", ".join(map(str, channel_widths(get_model(group[0]["model"]))))
+        train = mean(r["history"][-1]["train_acc"] for r in group)
+        rows.append([label, widths, f"{group[0]['parameters']:,}", ", ".join(str(r["seed"]) for r in group)])
+        rows[-1] += [f"{train:.2f} %", f"{last:.2f} %", f"{steady:.2f} %", f"{mean(v[-1] for v in vals):.2f} %"]
     header = ["candidate", "channels", "parameters", "seeds", "final train accuracy"]
     header += [f"lowest of last {HOLD_EPOCHS}", f"lowest of last {STEADY_EPOCHS}", "final validation accuracy"]
     return markdown_table(header, "llrlrrrr", rows)
@@ -279,9 +247,7 @@ def validation_table(records: list) -> str:
 def tuning_round_markdown(tuning: dict, round_number: int = 4) -> str:
     """One tuning round of ``results/tuning/model_4.json`` as a table: each candidate with the split that judged
     it, its seeds and the lowest and mean accuracy of its last 5 epochs (mean over seeds).
-
-    Taught in ``notebooks/04_model_4.ipynb`` (choosing on validation, reporting on test).
-    """
+    Taught in ``notebooks/04_model_4.ipynb`` (choosing on validation, reporting on test)."""
     runs = [r for r in tuning["runs"] if r.get("round") == round_number]
     if not runs:
         raise RecordError(f"the tuning record has no round {round_number}")
@@ -307,12 +273,7 @@ def tuning_round_markdown(tuning: dict, round_number: int = 4) -> str:
 def results_table(results_dir: Path) -> str:
     header = ["run", "parameters", "best train", "best test", "last epoch", "epochs ≥ 99.4 %", "s / epoch"]
     rows = []
-    for stem, record in load_folder(results_dir):
-        if record.smoke or not record.complete:
-            raise RecordError(
-                f"{results_dir / stem}.json is a {'smoke' if record.smoke else 'partial'} run; "
-                "only full runs belong in results/"
-            )
+    for stem, record in full_runs(results_dir):
         s = summarize(record)
         rows.append(
             [stem, f"{s.parameters:,}", f"{s.best_train:.2f} %", f"{s.best_test:.2f} %", f"{s.last_test:.2f} %"]
@@ -325,13 +286,9 @@ def results_table(results_dir: Path) -> str:
 
 def recipe_label(record) -> str:
     """How a sweep is named: the recipe and the settings that tell its versions apart."""
-    config = record["config"]
-    ema = config.get("ema_epochs", 0)
-    return (
-        f"{record['recipe']} ({config['pipeline']}, {config['scheduler']}, lr {config['lr']:g}"
-        + (f", weight average ~{ema:g} epoch" if ema else "")
-        + ")"
-    )
+    c, ema = record["config"], record["config"].get("ema_epochs", 0)
+    average = f", weight average ~{ema:g} epoch" if ema else ""
+    return f"{record['recipe']} ({c['pipeline']}, {c['scheduler']}, lr {c['lr']:g}{average})"
 
 
 def labelled_sweeps(sweep_dir: Path) -> dict[str, list]:
@@ -383,28 +340,27 @@ def frontier_table(results_dir: Path) -> str:
 
 
 def performance_table(bench_dir: Path) -> str:
-    rows = [
-        "| device | pipeline | train img/s | test img/s | s / epoch | peak memory (MiB) "
-        "| fast speed-up over the faster classic | fast ÷ compute-only (time) |",
-        "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |",
-    ]
+    header = ["device", "pipeline", "train img/s", "test img/s", "s / epoch", "peak memory (MiB)"]
+    header += ["fast speed-up over the faster classic", "fast ÷ compute-only (time)"]
+    rows = []
     for path in sorted(bench_dir.glob("epoch_speed-*.json")):
         try:
             record = json.loads(path.read_text())
             ratios = record["ratios"]
+            fast = [f"{ratios['fast_speedup_over_classic']:.2f}× faster", f"{ratios['fast_over_compute_only']:.2f}×"]
             for r in record["pipelines"]:
-                rows.append(
-                    f"| {record['device_name']} | {r['pipeline']} | {r['train_images_per_s']:,.0f} | "
-                    f"{r['test_images_per_s']:,.0f} | {r['epoch_seconds']:.2f} | {r['peak_memory_mib']:,.0f} | "
-                    + (
-                        f"{ratios['fast_speedup_over_classic']:.2f}× faster | {ratios['fast_over_compute_only']:.2f}× |"
-                        if r["pipeline"] == "fast"
-                        else " | |"
-                    )
-                )
+                rows.append([record["device_name"], r["pipeline"], f"{r['train_images_per_s']:,.0f}"])
+                rows[-1] += [
+                    f"{r['test_images_per_s']:,.0f}",
+                    f"{r['epoch_seconds']:.2f}",
+                    f"{r['peak_memory_mib']:,.0f}",
+                ]
+                rows[-1] += fast if r["pipeline"] == "fast" else ["", ""]
         except (KeyError, TypeError, ValueError) as exc:
             raise RecordError(f"{path}: malformed benchmark record ({exc})") from None
-    return "\n".join(rows) if len(rows) > 2 else "_No benchmark recorded yet: `python benchmarks/epoch_speed.py`._"
+    if not rows:
+        return "_No benchmark recorded yet: `python benchmarks/epoch_speed.py`._"
+    return markdown_table(header, "llrrrrrr", rows)
 
 
 def render_tables(results_dir: Path) -> dict[str, str]:
@@ -430,9 +386,7 @@ def fill_markers(text: str, tables: dict[str, str]) -> str:
 
 def update_readme(readme: Path | None = None, results_dir: Path | None = None, check: bool = False) -> bool:
     """Rewrite (or, with ``check``, compare) the README tables; returns True when it was up to date.
-
-    Raises ``RecordError`` for a malformed record; the README is then left untouched.
-    """
+    Raises ``RecordError`` for a malformed record; the README is then left untouched."""
     readme = Path(readme) if readme else project_root() / "README.md"
     results_dir = Path(results_dir) if results_dir else default_results_dir()
     old = readme.read_text()
