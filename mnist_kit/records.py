@@ -263,7 +263,8 @@ def complete_config(config: dict) -> dict:
 
 def config_changes(before: dict, after: dict, leave_out=("name",)) -> dict[str, tuple]:
     """The one diff of the kit: each setting (but ``leave_out``) that differs between two recipe configs, as
-    ``{setting: (before, after)}`` in ``Recipe`` field order; a setting only one side has is not compared.
+    ``{setting: (before, after)}`` in ``Recipe`` field order. A setting one side lacks reads as its ``Recipe``
+    default (``complete_config``); one without a default is compared only where both sides have it.
 
     File names (``record_stem``), candidate labels (``candidate_label``) and the lessons' recipe tables
     (``lessons.recipe_changes``) are all written from it.

@@ -292,11 +292,12 @@ def recipe_label(record) -> str:
 
 
 def labelled_sweeps(sweep_dir: Path) -> dict[str, list]:
-    """``records.sweeps`` by label (``recipe_label``), sorted; a label two sweeps share gets a number."""
+    """``records.sweeps`` by label (``recipe_label``), sorted; a second sweep with the same label gets [2]."""
     labelled: dict[str, list] = {}
     for group in sweeps(sweep_dir):
         label = recipe_label(group[0])
-        labelled[label if label not in labelled else f"{label} [{len(labelled) + 1}]"] = group
+        same = sum(1 for known in labelled if known == label or known.startswith(f"{label} ["))
+        labelled[f"{label} [{same + 1}]" if same else label] = group
     return dict(sorted(labelled.items()))
 
 
