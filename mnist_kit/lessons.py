@@ -2,7 +2,8 @@
 
 A notebook never carries a copy of a function that could drift from the library: ``show_source`` prints
 the source Python runs, and ``tests/test_notebook_sources.py`` fails when a notebook's committed output
-no longer matches it. ``recipe_changes`` and ``model_changes`` are the diffs each iteration begins with.
+no longer matches it. ``recipe_changes`` (the rows of ``records.config_changes``, the one diff of settings)
+and ``model_changes`` are the diffs each iteration begins with.
 """
 
 from __future__ import annotations

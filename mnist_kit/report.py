@@ -271,7 +271,7 @@ def tuning_round_markdown(tuning: dict, round_number: int = 4) -> str:
 
 
 def results_table(results_dir: Path) -> str:
-    header = ["run", "parameters", "best train", "best test", "last epoch", "epochs ≥ 99.4 %", "s / epoch"]
+    header = ["run", "parameters", "best train", "best test", "last epoch", f"epochs ≥ {TARGET} %", "s / epoch"]
     rows = []
     for stem, record in full_runs(results_dir):
         s = summarize(record)
