@@ -236,11 +236,6 @@ class Record(Mapping):
         return len(self.to_dict())
 
 
-def as_record(record, source: str = "record") -> Record:
-    """``record`` typed: a ``Record`` as it is, a record-shaped dict validated once."""
-    return record if isinstance(record, Record) else Record.from_dict(dict(record), source)
-
-
 def _recipe_defaults() -> dict:
     """The JSON value of each ``Recipe`` setting that has a default (tuples as lists, as ``to_dict`` writes)."""
     defaults = {}
