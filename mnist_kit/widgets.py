@@ -23,7 +23,7 @@ from . import features, plots
 from .course import MODEL_5_BUDGET
 from .engine import SCHEDULERS, predict_test_set
 from .models import receptive_field_table
-from .plots import drawn_digit_figure, feature_maps_figure  # noqa: F401 (read here by notebooks and tests)
+from .plots import drawn_digit_figure, feature_maps_figure  # noqa: F401 (older cells and tests read widgets.*)
 
 
 def _show_on(output: W.Output, fig) -> None:
