@@ -21,10 +21,11 @@ from pathlib import Path
 
 from torch import nn
 
+from .course import HOLD_EPOCHS, TARGET
 from .engine import Run, fit, set_seed
 from .grade import accuracies, grade, record_of
 from .paths import my_runs_dir
-from .recipes import HOLD_EPOCHS, TARGET, Recipe, get_recipe
+from .recipes import Recipe, get_recipe
 from .records import save_run
 from .runs import smoke_mode
 

@@ -14,8 +14,7 @@ from pathlib import Path
 from .engine import fit
 from .paths import default_results_dir
 from .recipes import get_recipe
-from .records import record_stem, save_run
-from .report import frontier_records
+from .records import frontier_records, record_stem, save_run
 
 SMOKE_ENV = "MNIST_KIT_SMOKE"
 
@@ -71,7 +70,7 @@ def frontier(
     A seed already recorded with the same settings is not trained again, so an interrupted frontier picks up
     where it stopped; ``again=True`` retrains the seeds of ``results/frontier/``. Seeds recorded in
     ``results/sweep/`` (Model_4's and Model_5's sweeps) are always read where they are
-    (``report.frontier_records``), never trained twice.
+    (``records.frontier_records``), never trained twice.
     """
     smoke = smoke_mode() if smoke is None else smoke
     base = Path(results_dir) if results_dir is not None else default_results_dir()
