@@ -11,10 +11,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from .course import HOLD_EPOCHS, PARAMETER_BUDGET, TARGET
 from .paths import default_results_dir
-from .recipes import HOLD_EPOCHS, TARGET
 from .records import SPLIT_PREFIX, load_record, validate_record
-from .report import PARAMETER_BUDGET, epoch_ranges
+from .report import epoch_ranges
 
 MAX_EPOCHS = 15  # the assignment's limit on training length
 
