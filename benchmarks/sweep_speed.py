@@ -49,7 +49,7 @@ def time_mode(mode: str, args, scratch: Path) -> dict:
         common["backend"] = "ray"
     start = time.perf_counter()
     try:
-        found = runs.sweep("model_4", seeds, folder=mode, jobs=entry["jobs"], **common)
+        found, _finished = runs.sweep("model_4", seeds, folder=mode, jobs=entry["jobs"], **common)
     finally:
         if mode == "ray":
             ray.shutdown()

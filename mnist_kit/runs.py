@@ -16,8 +16,7 @@ from .engine import fit
 from .parallel import Job, run_jobs
 from .paths import default_results_dir
 from .recipes import ABLATIONS, get_recipe
-from .records import record_stem, save_run
-from .report import frontier_records
+from .records import frontier_records, record_stem, save_run
 
 SMOKE_ENV = "MNIST_KIT_SMOKE"
 
@@ -55,8 +54,10 @@ def sweep(
     backend: str = "local",
     ray_address: str | None = None,
     **fit_args,
-) -> list[Path]:
-    """Train one recipe once per seed, recorded as ``results/<folder>/<recipe>-seed<S>.json``.
+) -> tuple[list[Path], bool]:
+    """Train one recipe once per seed, recorded as ``results/<folder>/<recipe>-seed<S>.json``; returns the
+    records written and whether it finished (False after Ctrl-C: the seeds after it are not trained, the
+    interrupted seed's finished epochs are recorded under ``partial/``).
 
     ``jobs`` > 1 trains that many seeds at a time, one thread each; ``backend="ray"`` sends each seed to Ray
     (``parallel.run_jobs``). Side by side, a failing seed raises ``parallel.RunsFailed`` once the others are done.
@@ -66,7 +67,8 @@ def sweep(
     if jobs > 1 or backend != "local":
         smoke = smoke_mode() if smoke is None else smoke
         todo = sweep_jobs(recipe, seeds, smoke=smoke, results_dir=base / folder, **fit_args)
-        return run_jobs(todo, jobs, backend, ray_address).paths
+        batch = run_jobs(todo, jobs, backend, ray_address)
+        return batch.paths, batch.finished
     paths = []
     for seed in seeds:
         stem = f"{record_stem(recipe)}-seed{seed}"
@@ -75,8 +77,8 @@ def sweep(
             paths.append(path)
         if run.interrupted:
             print(f"Sweep stopped at seed {seed}; the finished seeds are recorded.")
-            break
-    return paths
+            return paths, False
+    return paths, True
 
 
 def sweep_jobs(recipe, seeds, *, smoke: bool, results_dir, **fit_args) -> list[Job]:
@@ -107,7 +109,7 @@ def frontier(
     A seed already recorded with the same settings is not trained again, so an interrupted frontier picks up
     where it stopped; ``again=True`` retrains the seeds of ``results/frontier/``. Seeds recorded in
     ``results/sweep/`` (Model_4's and Model_5's sweeps) are always read where they are
-    (``report.frontier_records``), never trained twice. ``jobs``, ``backend``: as for ``sweep``, over all its runs.
+    (``records.frontier_records``), never trained twice. ``jobs``, ``backend``: as for ``sweep``, over all its runs.
     """
     smoke = smoke_mode() if smoke is None else smoke
     base = Path(results_dir) if results_dir is not None else default_results_dir()
@@ -126,9 +128,11 @@ def frontier(
         return batch.paths, batch.finished
     paths = []
     for name in names:
-        new = sweep(get_recipe(name), todo[name], smoke=smoke, results_dir=base, folder="frontier", **fit_args)
+        new, finished = sweep(
+            get_recipe(name), todo[name], smoke=smoke, results_dir=base, folder="frontier", **fit_args
+        )
         paths += new
-        if len(new) < len(todo[name]):
+        if not finished:
             print("Frontier stopped; the finished runs are recorded.")
             return paths, False
     return paths, True

@@ -149,7 +149,7 @@ def test_ablation_records_each_change_and_seed_in_results_ablation(monkeypatch, 
 def test_the_command_line_passes_jobs_and_backend(monkeypatch, capsys):
     calls = []
     monkeypatch.setattr(runs, "ablation", lambda *a, **k: calls.append((a, k)) or ([], True))
-    monkeypatch.setattr(runs, "sweep", lambda *a, **k: calls.append((a, k)) or [])
+    monkeypatch.setattr(runs, "sweep", lambda *a, **k: calls.append((a, k)) or ([], False))
     assert main(["ablation", "--names", "m1_width", "--seeds", "3", "--jobs", "2", "--smoke"]) == 0
     assert calls[-1][0] == (["m1_width"], [3]) and calls[-1][1]["jobs"] == 2 and calls[-1][1]["backend"] == "local"
     assert main(["sweep", "model_4", "--seeds", "1", "--backend", "ray", "--ray-address", "10.0.0.1:6379"]) == 130
@@ -166,10 +166,12 @@ def test_a_local_ray_gives_the_records_of_one_thread_runs(one_thread_runs, mnist
     monkeypatch.setenv(paths.SMOKE_DIR_ENV, str(tmp_path))
     ray.init(num_cpus=2, include_dashboard=False)
     try:
-        found = runs.sweep("model_4", [5, 6], smoke=True, backend="ray", device="cpu", data_root=str(mnist_root))
+        found, finished = runs.sweep(
+            "model_4", [5, 6], smoke=True, backend="ray", device="cpu", data_root=str(mnist_root)
+        )
     finally:
         ray.shutdown()
-    assert [p.name for p in found] == ["model_4-seed5.json", "model_4-seed6.json"]
+    assert finished and [p.name for p in found] == ["model_4-seed5.json", "model_4-seed6.json"]
     for seed in (5, 6):
         record = _record(tmp_path, f"model_4-seed{seed}")  # written by this process, the driver
         assert _numbers(record["history"]) == one_thread_runs[seed]
