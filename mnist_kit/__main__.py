@@ -28,7 +28,6 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(
         dest="command", required=True, metavar="{data,train,sweep,frontier,ablation,report,grade}"
     )
-
     data = commands.add_parser("data", help="prepare and verify MNIST in torchvision's layout")
     data.add_argument("--data-root", help="folder holding MNIST/raw (default: $MNIST_KIT_DATA or ./data)")
 
@@ -38,15 +37,7 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser("sweep", help="train one recipe on several seeds and record each run")
     sweep.add_argument("recipe", choices=list(RECIPES), help="which iteration to train")
     sweep.add_argument("--seeds", type=int, nargs="+", required=True, help="e.g. --seeds 1 2 3")
-    frontier = commands.add_parser(
-        "frontier", help="train the parameter-budget frontier (notebook 5): each network on Model_4's recipe"
-    )
-    frontier.add_argument("--networks", nargs="+", choices=list(FRONTIER), default=list(FRONTIER))
-    frontier.add_argument("--seeds", type=int, nargs="+", default=list(FRONTIER_SEEDS))
-    frontier.add_argument(
-        "--again", action="store_true", help="retrain seeds already in results/frontier/ (default: skip them)"
-    )
-    ablation = _ablation_parser(commands)
+    frontier, ablation = _frontier_and_ablation_parsers(commands)
     _add_parallel_options(sweep, frontier, ablation)
     for sub in (train, sweep, frontier, ablation):
         sub.add_argument("--epochs", type=_positive_int, help="override the recipe's 15 epochs")
@@ -84,13 +75,21 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _ablation_parser(commands):
+def _frontier_and_ablation_parsers(commands):
+    frontier = commands.add_parser(
+        "frontier", help="train the parameter-budget frontier (notebook 5): each network on Model_4's recipe"
+    )
+    frontier.add_argument("--networks", nargs="+", choices=list(FRONTIER), default=list(FRONTIER))
+    frontier.add_argument("--seeds", type=int, nargs="+", default=list(FRONTIER_SEEDS))
+    frontier.add_argument(
+        "--again", action="store_true", help="retrain seeds already in results/frontier/ (default: skip them)"
+    )
     ablation = commands.add_parser(
         "ablation", help="train each change of notebooks 2 and 3 on its own, on the validation split"
     )
     ablation.add_argument("--names", nargs="+", choices=list(ABLATIONS), default=list(ABLATIONS))
     ablation.add_argument("--seeds", type=int, nargs="+", default=list(ABLATION_SEEDS))
-    return ablation
+    return frontier, ablation
 
 
 def _add_parallel_options(*subs) -> None:
