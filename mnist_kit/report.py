@@ -142,26 +142,38 @@ def _original_target_line(s, original: dict) -> str:
     )
 
 
-def _sweep_lines(records: list, seeds_needed: int | None) -> list[str]:
+def _sweep_lines(records: list, seeds_needed: int | None, mean_aim: float | None, table: bool) -> list[str]:
     s = sweep_summary(records)
+    holding = [r["seed"] for r in records if summarize(r).holds_target]
     needed = f"At least {seeds_needed} of {s.n} sweep seeds hold ≥ {TARGET} % in each of their last {HOLD_EPOCHS}"
     needed = [f"- {_mark(s.hold_last >= seeds_needed)} {needed} epochs: {s.hold_last} of {s.n}"] if seeds_needed else []
-    return needed + [
+    run = ", ".join(map(str, s.seeds))
+    if len(holding) == s.n:
+        held = f"seeds {run}, all holding"
+    else:
+        held = f"holding: {', '.join(map(str, holding)) or 'none'}; run: seeds {run}"
+    lines = needed + [
         f"- {_mark(s.hold_last == s.n)} Every seed holds ≥ {TARGET} % over its last {HOLD_EPOCHS} "
-        f"epochs: {s.hold_last} of {s.n} (seeds {', '.join(map(str, s.seeds))})",
+        f"epochs: {s.hold_last} of {s.n} ({held})",
         f"- {_mark(s.hold_steady == s.n)} Every seed holds ≥ {TARGET} % over its last {STEADY_EPOCHS} "
-        f"epochs: {s.hold_steady} of {s.n} (lowest {s.min_steady:.2f} %); final accuracy "
-        f"{s.final.mean:.2f} ± {s.final.std:.2f} % (lowest {s.final_min:.2f} %)",
-        "",
-        sweep_markdown({recipe_label(records[0]): records}),
+        f"epochs: {s.hold_steady} of {s.n} (lowest {s.min_steady:.2f} %)",
     ]
+    final = f"{s.final.mean:.2f} ± {s.final.std:.2f} % (lowest {s.final_min:.2f} %)"
+    if mean_aim is not None:
+        lines.append(f"- {_mark(round(s.final.mean, 2) >= mean_aim)} Mean final accuracy ≥ {mean_aim:.2f} %: {final}")
+    else:
+        lines.append(f"- ➖ Final accuracy over the seeds: {final}")
+    return lines + (["", sweep_markdown({recipe_label(records[0]): records})] if table else [])
 
 
-def checklist_markdown(record, sweep_records: list | None = None, budget=None, seeds_needed=None) -> str:
+def checklist_markdown(
+    record, sweep_records: list | None = None, budget=None, seeds_needed=None, mean_aim=None, steady=False, table=True
+) -> str:
     """The course's targets ticked off for one run (✅ met, ❌ missed, ➖ nothing to compare), every number
-    read from the record; with ``sweep_records`` (other seeds of the same recipe) the sweep's row too.
-    ``budget`` (at most this many parameters) and ``seeds_needed`` (this many sweep seeds must hold the last
-    epochs) are a lesson's own, stricter goals: Model_5's in ``notebooks/05_smaller.ipynb``.
+    read from the record; with ``sweep_records`` (other seeds of the same recipe) the sweep's rows (and its table,
+    unless ``table=False``). A lesson's own goals: ``budget`` (at most this many parameters), ``seeds_needed`` (this
+    many sweep seeds must hold the last epochs): Model_5's in ``notebooks/05_smaller.ipynb``; ``steady`` (this run's
+    last 5 epochs too) and ``mean_aim`` (the sweep's mean final accuracy): Model_4's in ``notebooks/04_model_4.ipynb``.
     Taught in every notebook's "Results" section."""
     s, original = summarize(record), ORIGINAL.get(record["model"], {})
     lines = [f"- {_mark(s.parameters < PARAMETER_BUDGET)} Parameters under {PARAMETER_BUDGET:,}: {s.parameters:,}"]
@@ -175,10 +187,16 @@ def checklist_markdown(record, sweep_records: list | None = None, budget=None, s
         f"- {_mark(s.holds_target)} The course target, each of the last {HOLD_EPOCHS} epochs ≥ {TARGET} %: "
         f"lowest {s.min_last:.2f} %",
     ]
+    if steady:
+        lowest = lowest_of_last(accuracies(record), STEADY_EPOCHS)
+        lines.append(
+            f"- {_mark(lowest >= TARGET)} This run's stricter target, each of the last {STEADY_EPOCHS} epochs "
+            f"≥ {TARGET} %: lowest {lowest:.2f} %"
+        )
     if "target" in original:
         lines.append(_original_target_line(s, original))
     if sweep_records:
-        lines += _sweep_lines(sweep_records, seeds_needed)
+        lines += _sweep_lines(sweep_records, seeds_needed, mean_aim, table)
     return "\n".join(lines)
 
 
