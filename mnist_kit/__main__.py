@@ -1,10 +1,19 @@
-"""Command line: ``python -m mnist_kit data | train | sweep | frontier | report`` (``--help`` on each)."""
+"""Command line: ``python -m mnist_kit data | train | sweep | frontier | report | lab | test`` (``--help`` on each).
+
+``lab`` and ``test`` are what ``make lab`` and ``make test`` run, for machines without ``make`` (Windows).
+Training commands read the smoke switch ``MNIST_KIT_SMOKE`` once (``runs.smoke_mode``); ``--smoke`` and
+``--full`` override it.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 
+from .devices import DEVICES
+from .paths import project_root
 from .recipes import FRONTIER, FRONTIER_SEEDS, RECIPES
 
 
@@ -20,7 +29,9 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnist_kit", description="The mnist-kit course tools.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{data,train,sweep,frontier,report}")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{data,train,sweep,frontier,report,lab,test}"
+    )
 
     data = commands.add_parser("data", help="prepare and verify MNIST in torchvision's layout")
     data.add_argument("--data-root", help="folder holding MNIST/raw (default: $MNIST_KIT_DATA or ./data)")
@@ -41,14 +52,18 @@ def build_parser() -> argparse.ArgumentParser:
     )
     for sub in (train, sweep, frontier):
         sub.add_argument("--epochs", type=_positive_int, help="override the recipe's 15 epochs")
-        sub.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
+        sub.add_argument("--device", choices=list(DEVICES), help="default: cuda, else mps, when available")
         sub.add_argument("--data-root", help="folder holding MNIST/raw")
         sub.add_argument("--results-dir", help="where full records go (default: ./results)")
-        sub.add_argument(
+        length = sub.add_mutually_exclusive_group()
+        length.add_argument(
             "--smoke",
-            action="store_true",
-            help="1 epoch on a small real subset; recorded in a scratch folder, never in results/",
+            action="store_const",
+            const=True,
+            help="1 epoch on a small real subset; recorded in a scratch folder, never in results/ "
+            "(default: $MNIST_KIT_SMOKE=1 means --smoke, 0 or unset --full)",
         )
+        length.add_argument("--full", dest="smoke", action="store_const", const=False, help="a full-length run")
     for sub in (train, sweep):
         sub.add_argument("--pipeline", choices=["fast", "classic"], help="data pipeline (default: the recipe's)")
         sub.add_argument(
@@ -62,6 +77,13 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--check", action="store_true", help="only check; fail if the README is stale")
     report.add_argument("--readme", help="default: the checkout's README.md")
     report.add_argument("--results-dir", help="default: ./results")
+
+    lab = commands.add_parser("lab", help="prepare MNIST, then open the notebooks in JupyterLab (what `make lab` does)")
+    test = commands.add_parser(
+        "test", help="prepare MNIST, lint, run every test and notebook, check the README (what `make test` does)"
+    )
+    for sub in (lab, test):
+        sub.add_argument("--data-root", help="folder holding MNIST/raw (default: $MNIST_KIT_DATA or ./data)")
     return parser
 
 
@@ -75,6 +97,12 @@ def main(argv=None) -> int:
             return 0
         if args.command == "report":
             return _report(args)
+        if args.command == "lab":
+            prepare_mnist(args.data_root)
+            return _lab()
+        if args.command == "test":
+            prepare_mnist(args.data_root)
+            return _test()
         return _train(args)
     except (DataError, ValueError) as exc:  # RecordError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
@@ -84,11 +112,12 @@ def main(argv=None) -> int:
 def _train(args) -> int:
     from .engine import get_device
     from .recipes import get_recipe
-    from .runs import sweep, train_and_record
+    from .runs import smoke_mode, sweep, train_and_record
 
     device = get_device(args.device)
+    smoke = smoke_mode() if args.smoke is None else args.smoke  # the switch, read once; a flag overrides it
     common = dict(
-        smoke=args.smoke, results_dir=args.results_dir, epochs=args.epochs, device=device, data_root=args.data_root
+        smoke=smoke, results_dir=args.results_dir, epochs=args.epochs, device=device, data_root=args.data_root
     )
     if args.command == "frontier":
         from .runs import frontier
@@ -114,6 +143,38 @@ def _report(args) -> int:
         print("error: the README's result tables are stale; run `python -m mnist_kit report`", file=sys.stderr)
         return 1
     print("README tables are up to date." if fresh else "README tables rewritten from results/.")
+    return 0
+
+
+def _lab() -> int:
+    """JupyterLab on ``notebooks/`` (``--allow-root`` as root: Docker, cloud machines); returns its exit status."""
+    root = hasattr(os, "getuid") and os.getuid() == 0  # no getuid on Windows
+    command = [sys.executable, "-m", "jupyter", "lab", *(["--allow-root"] if root else []), "notebooks"]
+    with subprocess.Popen(command, cwd=project_root()) as server:
+        while True:
+            try:
+                return server.wait()
+            except KeyboardInterrupt:  # JupyterLab got the Ctrl-C too: it asks whether to stop; wait for it
+                continue
+
+
+TEST_STEPS = (
+    ("-m", "ruff", "check", "."),
+    ("-m", "ruff", "format", "--check", "."),
+    ("-m", "pytest", "--nbval-lax"),
+    ("-m", "mnist_kit", "report", "--check"),
+)
+
+
+def _test() -> int:
+    """Lint, the unit tests and every notebook (smoke runs: the root conftest.py), then the README's tables;
+    stops at the first step that fails and returns its exit status."""
+    for step in TEST_STEPS:
+        command = [sys.executable, *step]
+        print("$ python " + " ".join(step), flush=True)
+        status = subprocess.run(command, cwd=project_root()).returncode
+        if status != 0:
+            return status
     return 0
 
 
