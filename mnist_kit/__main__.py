@@ -12,9 +12,10 @@ import os
 import subprocess
 import sys
 
-from .devices import DEVICES
 from .paths import project_root
 from .recipes import FRONTIER, FRONTIER_SEEDS, RECIPES
+
+DEVICES = ("cpu", "cuda", "mps")  # devices.DEVICES, named here so that --help and report need no torch
 
 
 def _positive_int(text: str) -> int:

@@ -155,6 +155,9 @@ def test_a_bad_smoke_switch_stops_the_command_line(monkeypatch, capsys):
 
 
 def test_device_mps_where_torch_has_it(monkeypatch, capsys):
+    from mnist_kit import devices
+
+    assert cli.DEVICES == devices.DEVICES
     asked = _record_smoke(monkeypatch)
     monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
     assert main(["train", "model_1", "--device", "mps", "--smoke"]) == 0
