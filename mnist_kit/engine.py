@@ -250,12 +250,12 @@ class TrainingParts:
         return self.averaged.module if self.averaged is not None else self.model
 
 
-def prepare(recipe: Recipe, device, data_root=None, smoke: bool = False, validation: bool = False) -> TrainingParts:
-    """Seed, then build loaders, model, optimiser, scheduler and weight average, in this order: every one of
-    them draws random numbers, so a committed seed reproduces its record only if the order stays."""
+def prepare(recipe: Recipe, device, data_root=None, smoke=False, validation=False, model=None) -> TrainingParts:
+    """Seed, then build loaders, model (unless given), optimiser, scheduler and weight average, in this order:
+    each of them draws random numbers, so a committed seed reproduces its record only if the order stays."""
     set_seed(recipe.seed)
     train_loader, test_loader = make_loaders(recipe, device, data_root, smoke, validation)
-    model = get_model(recipe.model, dropout=recipe.dropout).to(device)
+    model = (get_model(recipe.model, dropout=recipe.dropout) if model is None else model).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
     scheduler = make_scheduler(optimizer, **recipe.schedule(), steps_per_epoch=len(train_loader))
     averaged = make_averaged(model, recipe.ema_epochs, len(train_loader)) if recipe.ema_epochs else None
@@ -312,7 +312,18 @@ def headline(run: Run, parts: TrainingParts) -> str:
     return line
 
 
-def fit(recipe, *, epochs=None, seed=None, device=None, data_root=None, smoke=False, progress=True, validation=False):
+def fit(
+    recipe,
+    *,
+    epochs=None,
+    seed=None,
+    device=None,
+    data_root=None,
+    smoke=False,
+    progress=True,
+    validation=False,
+    model=None,
+):
     """Train a recipe (a ``Recipe`` or its name) from scratch and return the ``Run``; Ctrl-C stops it and keeps
     what was done.
 
@@ -320,14 +331,15 @@ def fit(recipe, *, epochs=None, seed=None, device=None, data_root=None, smoke=Fa
     ``validation=True`` trains on the first 50,000 training images and evaluates on the last 10,000
     (history keys ``val_*``): tuning decisions are made there, never on the test set.
     With ``recipe.ema_epochs`` the weight average is what is evaluated (``test_acc``); the raw weights'
-    accuracy is kept as ``raw_test_acc``.
+    accuracy is kept as ``raw_test_acc``. ``model``: a network to train instead of ``get_model(recipe.model)``
+    (a student's own module, ``experiments.experiment``); it is trained in place.
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     recipe = recipe.with_overrides(epochs=epochs if epochs is not None else (1 if smoke else None), seed=seed)
     if recipe.epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {recipe.epochs}")
     device = get_device(device) if not isinstance(device, torch.device) else device
-    parts = prepare(recipe, device, data_root, smoke, validation)
+    parts = prepare(recipe, device, data_root, smoke, validation, model)
     started_at, evaluated_on = dt.datetime.now(dt.timezone.utc).isoformat(), "validation" if validation else "test"
     run = Run(recipe, parts.evaluated, device.type, device_name(device), smoke, started_at, evaluated_on)
     run.raw_model = parts.model if parts.averaged is not None else None

@@ -303,3 +303,24 @@ def plot_frontier(points: list[dict], iterations: list[dict] = (), model_5: list
     ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1), fontsize=7)
     fig.tight_layout()
     return fig
+
+
+def plot_comparison(curves: dict[str, list[float]]) -> Figure:
+    """Accuracy per epoch of a few runs on one axes (label -> accuracies), with the 99.4 % line.
+
+    Drawn by ``experiments.compare``: a student's run beside the course's.
+    """
+    fig = Figure(figsize=(8, 4))
+    ax = fig.subplots()
+    for label, accs in curves.items():
+        ax.plot(range(1, len(accs) + 1), accs, "o-", markersize=4, label=label)
+    ax.axhline(TARGET, color="crimson", linestyle="--", linewidth=1, label=f"target {TARGET} %")
+    later = [a for accs in curves.values() for a in (accs[2:] or accs)]  # the first epochs would squash the rest
+    ax.set_ylim(max(0, min(*later, TARGET) - 0.3), min(100, max(*later, TARGET) + 0.2))
+    ax.set(
+        xlabel="epoch", ylabel="accuracy (%)", title="Your run beside the course's (first epochs may be off the chart)"
+    )
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=8, loc="lower right")
+    fig.tight_layout()
+    return fig

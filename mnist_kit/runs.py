@@ -47,8 +47,10 @@ def train_and_record(recipe, *, smoke: bool | None = None, results_dir=None, ste
 
 def sweep(
     recipe, seeds, *, smoke: bool | None = None, results_dir=None, folder: str = "sweep", **fit_args
-) -> list[Path]:
-    """Train one recipe once per seed, recorded as ``results/<folder>/<recipe>-seed<S>.json``."""
+) -> tuple[list[Path], bool]:
+    """Train one recipe once per seed, recorded as ``results/<folder>/<recipe>-seed<S>.json``; returns the
+    records written and whether it finished (False after Ctrl-C: the seeds after it are not trained, the
+    interrupted seed's finished epochs are recorded under ``partial/``)."""
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     smoke = smoke_mode() if smoke is None else smoke
     base = Path(results_dir) if results_dir is not None else default_results_dir()
@@ -60,8 +62,8 @@ def sweep(
             paths.append(path)
         if run.interrupted:
             print(f"Sweep stopped at seed {seed}; the finished seeds are recorded.")
-            break
-    return paths
+            return paths, False
+    return paths, True
 
 
 def frontier(
@@ -85,9 +87,9 @@ def frontier(
         todo = [seed for seed in seeds if seed not in done]
         if len(todo) < len(seeds):
             print(f"{name}: seeds {', '.join(str(s) for s in seeds if s in done)} already recorded, not trained again")
-        new = sweep(recipe, todo, smoke=smoke, results_dir=base, folder="frontier", **fit_args)
+        new, finished = sweep(recipe, todo, smoke=smoke, results_dir=base, folder="frontier", **fit_args)
         paths += new
-        if len(new) < len(todo):
+        if not finished:
             print("Frontier stopped; the finished runs are recorded.")
             return paths, False
     return paths, True

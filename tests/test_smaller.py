@@ -75,10 +75,6 @@ def test_layer_by_layer_counts_worked_by_hand(name):
     assert HAND_TOTALS[name] <= 5_000
 
 
-def test_model_5_is_the_candidate_chosen():
-    assert layer_shapes(get_model("model_5")) == layer_shapes(get_model("slim_5k_a"))
-
-
 def test_slimnet_with_model_4s_widths_is_model_4():
     slim, model_4 = SlimNet((10, 12, 10, 10, 14, 16, 14)), get_model("model_4")
     assert layer_shapes(slim) == layer_shapes(model_4)
@@ -164,7 +160,8 @@ def test_frontier_trains_only_the_seeds_not_yet_recorded(tmp_path, smoke_run, mo
 
     def sweep(recipe, seeds, **kw):
         calls.append((recipe.name, seeds, kw["folder"]))
-        return [results / kw["folder"] / f"{recipe.name}-seed{s}.json" for s in seeds if s != 99]  # 99: Ctrl-C
+        written = [results / kw["folder"] / f"{recipe.name}-seed{s}.json" for s in seeds if s != 99]
+        return written, 99 not in seeds  # 99: Ctrl-C
 
     monkeypatch.setattr(runs, "sweep", sweep)
     paths, finished = runs.frontier(["model_4", "slim_3k"], [11, 12], smoke=False, results_dir=results)
