@@ -1,14 +1,14 @@
 # The two commands a course user needs (see README):
-#   make lab    set up packages and MNIST, then open the notebooks in JupyterLab
-#   make test   set up packages and MNIST, then run the whole test suite (notebooks included)
+#   make lab    set up packages, then `python -m mnist_kit lab`: MNIST, then the notebooks in JupyterLab
+#   make test   set up packages, then `python -m mnist_kit test`: MNIST, lint, the whole test suite
+#               (notebooks included), the README's tables checked
+# Both steps after the install live in mnist_kit/__main__.py, so students without make (Windows) run the same.
 # Packages go into the active Python environment (a venv or conda env you activated): no new
 # multi-gigabyte environment per clone. PYTHON=... picks another interpreter.
 PYTHON ?= python3
 # One install stamp per interpreter, so `PYTHON=python3.11 make test` installs into that one too.
 PYTHON_ID := $(shell $(PYTHON) -c 'import hashlib, sys; print(hashlib.md5(sys.executable.encode()).hexdigest()[:12])')
 STAMP := .make/installed-$(PYTHON_ID)
-# JupyterLab refuses to start as root (Docker, cloud notebooks) unless told it may.
-LAB_FLAGS ?= $(if $(filter 0,$(shell id -u)),--allow-root)
 # Model_4's seed sweep: seeds never used while tuning (tuning used 1-5).
 SWEEP_SEEDS ?= 11 12 13 14 15 16 17 18 19 20
 # Model_5's seed sweep: seeds never used while choosing it (its validation runs used 1 and 2).
@@ -29,12 +29,11 @@ $(STAMP): pyproject.toml
 data: setup
 	$(PYTHON) -m mnist_kit data
 
-lab: data
-	$(PYTHON) -m jupyter lab $(LAB_FLAGS) notebooks/
+lab: setup
+	$(PYTHON) -m mnist_kit lab
 
-test: data lint
-	$(PYTHON) -m pytest --nbval-lax
-	$(PYTHON) -m mnist_kit report --check
+test: setup
+	$(PYTHON) -m mnist_kit test
 
 lint: setup
 	$(PYTHON) -m ruff check .

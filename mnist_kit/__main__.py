@@ -1,16 +1,24 @@
-"""Command line: ``python -m mnist_kit data | train | sweep | frontier | ablation | report | grade`` (``--help``).
+"""Command line: ``python -m mnist_kit data | train | sweep | frontier | ablation | report | grade | lab | test``
+(``--help`` on each).
 
 ``train`` with settings other than the course's recipe (``--epochs 5``, ``--seed 7``) records in ``my_runs/``, not
 ``results/``; ``--out DIR`` picks the folder. The course's own runs (each recipe as written, ``--pipeline classic``,
-``--val``, ``sweep``, ``frontier``, ``ablation``) go to ``results/``.
+``--val``, ``sweep``, ``frontier``, ``ablation``) go to ``results/``. Training commands read the smoke switch
+``MNIST_KIT_SMOKE`` once (``runs.smoke_mode``); ``--smoke`` and ``--full`` override it. ``lab`` and ``test`` are what
+``make lab`` and ``make test`` run, for machines without ``make`` (Windows).
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import subprocess
 import sys
 
+from .paths import project_root
 from .recipes import ABLATION_SEEDS, ABLATIONS, FRONTIER, FRONTIER_SEEDS, RECIPES
+
+DEVICES = ("cpu", "cuda", "mps")  # devices.DEVICES, named here so that --help and report need no torch
 
 
 def _positive_int(text: str) -> int:
@@ -26,8 +34,9 @@ def _positive_int(text: str) -> int:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnist_kit", description="The mnist-kit course tools.")
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{data,train,sweep,frontier,ablation,report,grade}"
+        dest="command", required=True, metavar="{data,train,sweep,frontier,ablation,report,grade,lab,test}"
     )
+
     data = commands.add_parser("data", help="prepare and verify MNIST in torchvision's layout")
     data.add_argument("--data-root", help="folder holding MNIST/raw (default: $MNIST_KIT_DATA or ./data)")
 
@@ -41,7 +50,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_parallel_options(sweep, frontier, ablation)
     for sub in (train, sweep, frontier, ablation):
         sub.add_argument("--epochs", type=_positive_int, help="override the recipe's 15 epochs")
-        sub.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
+        sub.add_argument("--device", choices=list(DEVICES), help="default: cuda, else mps, when available")
         sub.add_argument("--data-root", help="folder holding MNIST/raw")
         sub.add_argument(
             "--out",
@@ -49,11 +58,15 @@ def build_parser() -> argparse.ArgumentParser:
             dest="results_dir",
             help="where full records go (default: ./results; ./my_runs for a train run that differs from the recipe)",
         )
-        sub.add_argument(
+        length = sub.add_mutually_exclusive_group()
+        length.add_argument(
             "--smoke",
-            action="store_true",
-            help="1 epoch on a small real subset; recorded in a scratch folder, never in results/",
+            action="store_const",
+            const=True,
+            help="1 epoch on a small real subset; recorded in a scratch folder, never in results/ "
+            "(default: $MNIST_KIT_SMOKE=1 means --smoke, 0 or unset --full)",
         )
+        length.add_argument("--full", dest="smoke", action="store_const", const=False, help="a full-length run")
     for sub in (train, sweep):
         sub.add_argument("--pipeline", choices=["fast", "classic"], help="data pipeline (default: the recipe's)")
         sub.add_argument(
@@ -72,6 +85,13 @@ def build_parser() -> argparse.ArgumentParser:
         "grade", help="check a run record against the assignment's rules (exit 1: a rule fails)"
     )
     grade.add_argument("record", help="a run record, e.g. my_runs/model_1.json")
+
+    lab = commands.add_parser("lab", help="prepare MNIST, then open the notebooks in JupyterLab (what `make lab` does)")
+    test = commands.add_parser(
+        "test", help="prepare MNIST, lint, run every test and notebook, check the README (what `make test` does)"
+    )
+    for sub in (lab, test):
+        sub.add_argument("--data-root", help="folder holding MNIST/raw (default: $MNIST_KIT_DATA or ./data)")
     return parser
 
 
@@ -121,6 +141,12 @@ def main(argv=None) -> int:
             return _report(args)
         if args.command == "grade":
             return _grade(args)
+        if args.command == "lab":
+            prepare_mnist(args.data_root)
+            return _lab()
+        if args.command == "test":
+            prepare_mnist(args.data_root)
+            return _test()
         return _train(args)
     except (DataError, ValueError) as exc:  # RecordError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
@@ -131,12 +157,13 @@ def _train(args) -> int:
     from .engine import get_device
     from .parallel import RunsFailed
     from .recipes import get_recipe
-    from .runs import ablation, frontier, sweep, train_and_record
+    from .runs import ablation, frontier, smoke_mode, sweep, train_and_record
 
     # On Ray the runs' device is the cluster's: --device cuda asks it for GPU shares, the driver needs none.
     device = (args.device or "cpu") if getattr(args, "backend", "local") == "ray" else get_device(args.device)
+    smoke = smoke_mode() if args.smoke is None else args.smoke  # the switch, read once; a flag overrides it
     common = dict(
-        smoke=args.smoke, results_dir=args.results_dir, epochs=args.epochs, device=device, data_root=args.data_root
+        smoke=smoke, results_dir=args.results_dir, epochs=args.epochs, device=device, data_root=args.data_root
     )
     try:
         if args.command == "frontier":
@@ -155,7 +182,7 @@ def _train(args) -> int:
     except RunsFailed as exc:
         print(f"error: {exc}; the other runs are recorded", file=sys.stderr)
         return 1
-    common["results_dir"] = _train_dir(args, recipe)
+    common["results_dir"] = _train_dir(args, recipe, smoke)
     run, path = train_and_record(recipe, seed=args.seed, **common)
     if path is None:
         print("No epoch finished; nothing recorded.")
@@ -170,13 +197,13 @@ def _parallel(args, device) -> dict:
     return dict(jobs=jobs, backend=args.backend, ray_address=args.ray_address)
 
 
-def _train_dir(args, recipe):
+def _train_dir(args, recipe, smoke: bool):
     """Where ``train`` records: ``--out``, else ``my_runs/`` when the settings differ from the course's recipe."""
     from .paths import my_runs_dir
     from .records import record_stem
 
     changed = record_stem(recipe.with_overrides(epochs=args.epochs, seed=args.seed)) != record_stem(recipe)
-    if args.results_dir is not None or args.val or args.smoke or not changed:
+    if args.results_dir is not None or args.val or smoke or not changed:
         return args.results_dir
     print(f"Settings differ from the course's {recipe.name}: recording in {my_runs_dir()} (--out DIR picks another)")
     return my_runs_dir()
@@ -198,6 +225,38 @@ def _report(args) -> int:
         print("error: the README's result tables are stale; run `python -m mnist_kit report`", file=sys.stderr)
         return 1
     print("README tables are up to date." if fresh else "README tables rewritten from results/.")
+    return 0
+
+
+def _lab() -> int:
+    """JupyterLab on ``notebooks/`` (``--allow-root`` as root: Docker, cloud machines); returns its exit status."""
+    root = hasattr(os, "getuid") and os.getuid() == 0  # no getuid on Windows
+    command = [sys.executable, "-m", "jupyter", "lab", *(["--allow-root"] if root else []), "notebooks"]
+    with subprocess.Popen(command, cwd=project_root()) as server:
+        while True:
+            try:
+                return server.wait()
+            except KeyboardInterrupt:  # JupyterLab got the Ctrl-C too: it asks whether to stop; wait for it
+                continue
+
+
+TEST_STEPS = (
+    ("-m", "ruff", "check", "."),
+    ("-m", "ruff", "format", "--check", "."),
+    ("-m", "pytest", "--nbval-lax"),
+    ("-m", "mnist_kit", "report", "--check"),
+)
+
+
+def _test() -> int:
+    """Lint, the unit tests and every notebook (smoke runs: the root conftest.py), then the README's tables;
+    stops at the first step that fails and returns its exit status."""
+    for step in TEST_STEPS:
+        command = [sys.executable, *step]
+        print("$ python " + " ".join(step), flush=True)
+        status = subprocess.run(command, cwd=project_root()).returncode
+        if status != 0:
+            return status
     return 0
 
 

@@ -2,9 +2,12 @@
 ``frontier`` and ``ablation`` (one run per network or change and seed; side by side with ``jobs``).
 
 How long a run is depends on one switch, ``MNIST_KIT_SMOKE``: ``1`` makes every run a smoke run (one
-epoch on a small real subset, recorded in a scratch folder); unset or ``0``, runs are full length.
-The root ``conftest.py`` (every pytest run, the notebooks' kernels included) and ``.ci/run`` set it
-to ``1``. What the notebooks and ``python -m mnist_kit train`` / ``sweep`` call.
+epoch on a small real subset, recorded in a scratch folder); unset or ``0``, runs are full length; any
+other value is an error. ``smoke_mode`` reads it, once, where a run starts: ``python -m mnist_kit train |
+sweep | frontier`` reads it and passes ``smoke`` on (``--smoke`` / ``--full`` override it); the functions
+below read it when they are not told ``smoke=`` (the notebooks call them so). The root ``conftest.py``
+(every pytest run, the notebooks' kernels included) and ``.ci/run`` set it to ``1``; nothing else (no CI
+or pytest variable) is consulted. What the notebooks and the command line call.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ def sweep(
     (``parallel.run_jobs``). Side by side, a failing seed raises ``parallel.RunsFailed`` once the others are done.
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    smoke = smoke_mode() if smoke is None else smoke
     base = Path(results_dir) if results_dir is not None else default_results_dir()
     if jobs > 1 or backend != "local":
         smoke = smoke_mode() if smoke is None else smoke

@@ -124,7 +124,7 @@ def test_the_command_line_records_a_changed_recipe_in_my_runs(argv, where, my_ru
         return Run(recipe, nn.Identity(), "cpu", "CPU", False, "now"), None
 
     monkeypatch.setattr(runs, "train_and_record", fake_train_and_record)
-    assert main([*argv, "--device", "cpu"]) == 0
+    assert main([*argv, "--device", "cpu", "--full"]) == 0  # --full: pytest's MNIST_KIT_SMOKE=1 would make it smoke
     expected = {"my_runs": my_runs, "elsewhere": "elsewhere", None: None}[where]
     assert calls[0]["results_dir"] == expected
     assert ("recording in" in capsys.readouterr().out) == (where == "my_runs")

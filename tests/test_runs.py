@@ -32,6 +32,14 @@ def test_pytest_and_ci_set_the_switch():
     assert "export MNIST_KIT_SMOKE=1" in (ROOT / ".ci" / "run").read_text()
 
 
+def test_nothing_else_decides_the_run_length():
+    """CI, pytest's own variables or a second switch never make a run short: only MNIST_KIT_SMOKE does."""
+    for path in sorted((ROOT / "mnist_kit").glob("*.py")):
+        text = path.read_text()
+        for name in ("PYTEST_CURRENT_TEST", "MNIST_KIT_FULL", '"CI"', "'CI'"):
+            assert name not in text, f"{path.name} reads {name}"
+
+
 def test_sweep_records_one_run_per_seed_out_of_results_when_smoke(mnist_root, tmp_path, monkeypatch):
     monkeypatch.setenv(paths.SMOKE_DIR_ENV, str(tmp_path / "smoke"))
     found, finished = runs.sweep(
