@@ -76,6 +76,7 @@ def test_the_command_exits_130_after_ctrl_c_in_its_last_seed(mnist_root, tmp_pat
     ctrl_c_in_epoch(monkeypatch, 4)  # Ctrl-C in the second seed's second epoch: a partial record is still written
     options = ["--epochs", "2", "--device", "cpu", "--data-root", str(mnist_root), "--results-dir", str(tmp_path)]
     options.append("--full")  # full (2-epoch) runs that record in --results-dir, despite pytest's MNIST_KIT_SMOKE=1
+    options += ["--jobs", "1"]  # in this process, where the stand-in training and the planted Ctrl-C can reach it
     assert main([*argv, *options]) == 130
     assert len(_recorded(tmp_path)) == 2  # the finished run and the interrupted one's epoch
 
@@ -84,5 +85,6 @@ def test_the_command_exits_0_when_every_seed_finishes(mnist_root, tmp_path, monk
     ctrl_c_in_epoch(monkeypatch, 99)  # never
     options = ["--epochs", "2", "--device", "cpu", "--data-root", str(mnist_root), "--results-dir", str(tmp_path)]
     options.append("--full")  # full (2-epoch) runs that record in --results-dir, despite pytest's MNIST_KIT_SMOKE=1
+    options += ["--jobs", "1"]  # in this process, where the stand-in training and the planted Ctrl-C can reach it
     assert main(["sweep", "model_4", "--seeds", "1", "2", *options]) == 0
     assert _recorded(tmp_path) == ["sweep/model_4-seed1.json", "sweep/model_4-seed2.json"]
