@@ -376,7 +376,7 @@ def feature_map_explorer(model=None, data_root=None) -> W.VBox:
         ),
         "digit_class": W.Dropdown(options=list(range(10)), value=0, description="class"),
         "number": W.IntSlider(value=0, min=0, max=len(labels) - 1, description="number"),
-        "block": W.Dropdown(options=list(features.BLOCKS), value="convblock3", description="block"),
+        "block": W.Dropdown(options=list(model.block_names), value="convblock3", description="block"),
         "x": W.IntSlider(value=5, min=0, max=9, description="unit x"),
         "y": W.IntSlider(value=5, min=0, max=9, description="unit y"),
     }
@@ -515,13 +515,13 @@ WIDTH_NAMES = ("block 1", "block 2", "transition", "block 3", "block 4", "block 
 
 
 def budget_figure(widths: tuple[int, ...], budget: int = 5000) -> Figure:
-    """Parameters per block (conv plus BatchNorm) of ``SlimNet(widths)``, its total against ``budget`` and the
-    course's 8,000. A ``0`` as the seventh width means no padded sixth block. The static figure beside
-    ``budget_explorer``."""
-    from .models import SlimNet, conv_budget
+    """Parameters per block (conv plus BatchNorm) of the network ``NetSpec.from_widths(widths)``, its total
+    against ``budget`` and the course's 8,000. A ``0`` as the seventh width means no padded sixth block. The
+    static figure beside ``budget_explorer``."""
+    from .models import NetSpec, TinyNet, conv_budget
 
     widths = tuple(widths[:6]) + tuple(w for w in widths[6:] if w)
-    rows = conv_budget(SlimNet(widths))
+    rows = conv_budget(TinyNet(NetSpec.from_widths(widths)))
     total = sum(r["parameters"] for r in rows)
     fig = Figure(figsize=(8, 3.4))
     ax = fig.subplots()
@@ -550,7 +550,7 @@ def budget_figure(widths: tuple[int, ...], budget: int = 5000) -> Figure:
 
 
 def budget_explorer(widths: tuple[int, ...], budget: int = 5000) -> W.VBox:
-    """A slider per width of a ``SlimNet`` (block 6 at 0: left out); the bars show where the parameters go.
+    """A slider per width of ``NetSpec.from_widths`` (block 6 at 0: left out); the bars show where the parameters go.
 
     Taught in ``notebooks/05_smaller.ipynb``.
     """
