@@ -1,4 +1,9 @@
-"""Command line: ``python -m mnist_kit data | train | sweep | frontier | report`` (``--help`` on each)."""
+"""Command line: ``python -m mnist_kit data | train | sweep | frontier | report | grade`` (``--help`` on each).
+
+``train`` with settings other than the course's recipe (``--epochs 5``, ``--seed 7``) records in ``my_runs/``, not
+``results/``; ``--out DIR`` picks the folder. The course's own runs (each recipe as written, ``--pipeline classic``,
+``--val``, ``sweep``, ``frontier``) go to ``results/``.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ def _positive_int(text: str) -> int:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnist_kit", description="The mnist-kit course tools.")
-    commands = parser.add_subparsers(dest="command", required=True, metavar="{data,train,sweep,frontier,report}")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="{data,train,sweep,frontier,report,grade}")
 
     data = commands.add_parser("data", help="prepare and verify MNIST in torchvision's layout")
     data.add_argument("--data-root", help="folder holding MNIST/raw (default: $MNIST_KIT_DATA or ./data)")
@@ -43,7 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
         sub.add_argument("--epochs", type=_positive_int, help="override the recipe's 15 epochs")
         sub.add_argument("--device", choices=["cpu", "cuda"], help="default: cuda when available")
         sub.add_argument("--data-root", help="folder holding MNIST/raw")
-        sub.add_argument("--results-dir", help="where full records go (default: ./results)")
+        sub.add_argument(
+            "--out",
+            "--results-dir",
+            dest="results_dir",
+            help="where full records go (default: ./results; ./my_runs for a train run that differs from the recipe)",
+        )
         sub.add_argument(
             "--smoke",
             action="store_true",
@@ -62,6 +72,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--check", action="store_true", help="only check; fail if the README is stale")
     report.add_argument("--readme", help="default: the checkout's README.md")
     report.add_argument("--results-dir", help="default: ./results")
+
+    grade = commands.add_parser(
+        "grade", help="check a run record against the assignment's rules (exit 1: a rule fails)"
+    )
+    grade.add_argument("record", help="a run record, e.g. my_runs/model_1.json")
     return parser
 
 
@@ -75,6 +90,8 @@ def main(argv=None) -> int:
             return 0
         if args.command == "report":
             return _report(args)
+        if args.command == "grade":
+            return _grade(args)
         return _train(args)
     except (DataError, ValueError) as exc:  # RecordError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
@@ -98,12 +115,33 @@ def _train(args) -> int:
     recipe = get_recipe(args.recipe).with_overrides(pipeline=args.pipeline)
     common["validation"] = args.val
     if args.command == "sweep":
-        paths = sweep(recipe, args.seeds, **common)
-        return 0 if len(paths) == len(args.seeds) else 130
+        _paths, finished = sweep(recipe, args.seeds, **common)
+        return 0 if finished else 130
+    common["results_dir"] = _train_dir(args, recipe)
     run, path = train_and_record(recipe, seed=args.seed, **common)
     if path is None:
         print("No epoch finished; nothing recorded.")
     return 130 if run.interrupted else 0
+
+
+def _train_dir(args, recipe):
+    """Where ``train`` records: ``--out``, else ``my_runs/`` when the settings differ from the course's recipe."""
+    from .paths import my_runs_dir
+    from .records import record_stem
+
+    changed = record_stem(recipe.with_overrides(epochs=args.epochs, seed=args.seed)) != record_stem(recipe)
+    if args.results_dir is not None or args.val or args.smoke or not changed:
+        return args.results_dir
+    print(f"Settings differ from the course's {recipe.name}: recording in {my_runs_dir()} (--out DIR picks another)")
+    return my_runs_dir()
+
+
+def _grade(args) -> int:
+    from .grade import grade
+
+    result = grade(args.record)
+    print(result)
+    return 0 if result.passed else 1
 
 
 def _report(args) -> int:

@@ -146,7 +146,7 @@ def make_scheduler(
     raise ValueError(f"unknown scheduler {scheduler!r}; choose one of: {', '.join(SCHEDULERS)}")
 
 
-def lr_schedule(
+def schedule_trace(
     scheduler: str = "step",
     lr: float = 0.01,
     epochs: int = 15,
@@ -155,14 +155,16 @@ def lr_schedule(
     milestones=(5, 10),
     steps_per_epoch: int = 1,
     pct_start: float = 0.3,
-) -> list[float]:
-    """The learning rate of every optimizer step, from the scheduler ``make_scheduler`` builds.
+    momentum: float = 0.9,
+) -> tuple[list[float], list[float]]:
+    """The learning rate and the momentum of every optimizer step, read off a real SGD optimizer stepped by
+    the scheduler ``make_scheduler`` builds (as ``fit`` does): ``(rates, momenta)``.
 
-    StepLR and MultiStepLR change the rate between epochs, OneCycleLR after every batch; with
-    ``steps_per_epoch=1`` the list holds one rate per epoch. Drawn by ``widgets.schedule_preview``
-    and ``plots.plot_schedule`` (which passes ``**recipe.schedule()``).
+    StepLR and MultiStepLR change the rate between epochs and leave the momentum alone; OneCycleLR changes
+    both after every batch (torch cycles the momentum 0.95 -> 0.85 at the peak -> 0.95 unless told not to).
+    With ``steps_per_epoch=1`` the lists hold one value per epoch. Drawn by ``plots.plot_schedule``.
     """
-    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr, momentum=momentum)
     sched = make_scheduler(
         optimizer,
         scheduler,
@@ -175,16 +177,22 @@ def lr_schedule(
         pct_start=pct_start,
     )
     per_batch = steps_per_batch(scheduler)
-    rates = []
+    rates, momenta = [], []
     for _ in range(epochs):
         for _ in range(steps_per_epoch):
             rates.append(optimizer.param_groups[0]["lr"])
+            momenta.append(optimizer.param_groups[0]["momentum"])
             optimizer.step()
             if per_batch:
                 sched.step()
         if not per_batch:
             sched.step()
-    return rates
+    return rates, momenta
+
+
+def lr_schedule(*args, **kwargs) -> list[float]:
+    """The learning rate of every optimizer step: ``schedule_trace``'s first list, same arguments."""
+    return schedule_trace(*args, **kwargs)[0]
 
 
 def ema_decay(horizon_epochs: float, steps_per_epoch: int) -> float:
@@ -258,6 +266,7 @@ def fit(
     smoke=False,
     progress=True,
     validation=False,
+    model=None,
 ) -> Run:
     """Train a recipe from scratch and return the ``Run``; Ctrl-C stops it and keeps what was done.
 
@@ -265,7 +274,8 @@ def fit(
     ``validation=True`` trains on the first 50,000 training images and evaluates on the last 10,000
     (history keys ``val_*``): tuning decisions are made there, never on the test set.
     With ``recipe.ema_epochs`` the weight average is what is evaluated (``test_acc``); the raw weights'
-    accuracy is kept as ``raw_test_acc``.
+    accuracy is kept as ``raw_test_acc``. ``model``: a network to train instead of ``get_model(recipe.model)``
+    (a student's own module, ``experiments.experiment``); it is trained in place.
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     recipe = recipe.with_overrides(epochs=epochs if epochs is not None else (1 if smoke else None), seed=seed)
@@ -274,7 +284,7 @@ def fit(
     device = get_device(device) if not isinstance(device, torch.device) else device
     set_seed(recipe.seed)
     train_loader, test_loader = make_loaders(recipe, device, data_root, smoke, validation)
-    model = get_model(recipe.model, dropout=recipe.dropout).to(device)
+    model = (get_model(recipe.model, dropout=recipe.dropout) if model is None else model).to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
     scheduler = make_scheduler(optimizer, **recipe.schedule(), steps_per_epoch=len(train_loader))
     per_batch = steps_per_batch(recipe.scheduler)

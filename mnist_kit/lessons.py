@@ -2,7 +2,8 @@
 
 A notebook never carries a copy of a function that could drift from the library: ``show_source`` prints
 the source Python runs, and ``tests/test_notebook_sources.py`` fails when a notebook's committed output
-no longer matches it. ``recipe_changes`` and ``model_changes`` are the diffs each iteration begins with.
+no longer matches it. ``recipe_changes`` (the rows of ``records.config_changes``, the one diff of settings)
+and ``model_changes`` are the diffs each iteration begins with.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import torch.nn as nn
 from IPython.display import Markdown
 
 from .models import conv_budget, count_parameters, get_model
+from .records import config_changes
 from .report import signed
 
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # paths are shown relative to the repository
@@ -50,14 +52,13 @@ def _cell(value) -> str:
 
 
 def recipe_changes(before, after) -> str:
-    """A Markdown table of the settings that differ between two recipes (``Recipe``), and only those.
+    """A Markdown table of the settings that differ between two recipes (``Recipe``), and only those: the
+    rows of ``records.config_changes``, the diff every run label and record name is written from.
 
     Taught in ``notebooks/02_model_2.ipynb`` onwards: each iteration opens with what it changed.
     """
-    old, new = before.to_dict(), after.to_dict()
-    rows = [
-        f"| {key} | {_cell(old[key])} | {_cell(new[key])} |" for key in old if key != "name" and old[key] != new[key]
-    ]
+    changes = config_changes(before.to_dict(), after.to_dict())
+    rows = [f"| {key} | {_cell(old)} | {_cell(new)} |" for key, (old, new) in changes.items()]
     if not rows:
         return f"_{before.name} and {after.name} share every setting._"
     return "\n".join([f"| setting | {before.name} | {after.name} |", "| --- | --- | --- |", *rows])

@@ -14,8 +14,7 @@ from pathlib import Path
 from .engine import fit
 from .paths import default_results_dir
 from .recipes import get_recipe
-from .records import record_stem, save_run
-from .report import frontier_records
+from .records import frontier_records, record_stem, save_run
 
 SMOKE_ENV = "MNIST_KIT_SMOKE"
 
@@ -44,8 +43,10 @@ def train_and_record(recipe, *, smoke: bool | None = None, results_dir=None, ste
 
 def sweep(
     recipe, seeds, *, smoke: bool | None = None, results_dir=None, folder: str = "sweep", **fit_args
-) -> list[Path]:
-    """Train one recipe once per seed, recorded as ``results/<folder>/<recipe>-seed<S>.json``."""
+) -> tuple[list[Path], bool]:
+    """Train one recipe once per seed, recorded as ``results/<folder>/<recipe>-seed<S>.json``; returns the
+    records written and whether it finished (False after Ctrl-C: the seeds after it are not trained, the
+    interrupted seed's finished epochs are recorded under ``partial/``)."""
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     base = Path(results_dir) if results_dir is not None else default_results_dir()
     paths = []
@@ -56,8 +57,8 @@ def sweep(
             paths.append(path)
         if run.interrupted:
             print(f"Sweep stopped at seed {seed}; the finished seeds are recorded.")
-            break
-    return paths
+            return paths, False
+    return paths, True
 
 
 def frontier(
@@ -69,7 +70,7 @@ def frontier(
     A seed already recorded with the same settings is not trained again, so an interrupted frontier picks up
     where it stopped; ``again=True`` retrains the seeds of ``results/frontier/``. Seeds recorded in
     ``results/sweep/`` (Model_4's and Model_5's sweeps) are always read where they are
-    (``report.frontier_records``), never trained twice.
+    (``records.frontier_records``), never trained twice.
     """
     smoke = smoke_mode() if smoke is None else smoke
     base = Path(results_dir) if results_dir is not None else default_results_dir()
@@ -81,9 +82,9 @@ def frontier(
         todo = [seed for seed in seeds if seed not in done]
         if len(todo) < len(seeds):
             print(f"{name}: seeds {', '.join(str(s) for s in seeds if s in done)} already recorded, not trained again")
-        new = sweep(recipe, todo, smoke=smoke, results_dir=base, folder="frontier", **fit_args)
+        new, finished = sweep(recipe, todo, smoke=smoke, results_dir=base, folder="frontier", **fit_args)
         paths += new
-        if len(new) < len(todo):
+        if not finished:
             print("Frontier stopped; the finished runs are recorded.")
             return paths, False
     return paths, True

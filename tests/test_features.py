@@ -211,7 +211,6 @@ def draw_with_mouse(canvas, strokes) -> None:
 
 
 def test_draw_digit_widget_follows_the_mouse_predicts_and_clears(model):
-    pytest.importorskip("ipycanvas")
     box = widgets.draw_digit(model)
     assert isinstance(box, W.VBox)
     mouse(box.canvas, "mouse_move", 10, 10)  # moving without a button pressed draws nothing
