@@ -212,7 +212,7 @@ def _settings(record) -> list[str]:
         "onecycle": f"OneCycleLR: {c['pct_start']:.0%} warm-up, then anneal",
     }[c["scheduler"]]
     return [
-        ", ".join(map(str, MODELS[record["model"]].widths)),
+        ", ".join(map(str, MODELS[record["model"]].widths[4:])),  # blocks 4-6
         f"±{c['rotation']:g}°, " + (f"jitter {c['jitter']:g}" if c["jitter"] else "no jitter"),
         schedule,
         f"peak {c['lr']:g}" if c["scheduler"] == "onecycle" else f"{c['lr']:g}",

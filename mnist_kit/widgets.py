@@ -246,7 +246,7 @@ def feature_map_explorer(model=None, data_root=None) -> W.VBox:
         caption = f"test digit {i}, label {labels[i].item()}"
         return plots.feature_maps_figure(model, features.normalise(images[i]), block, x, y, caption=caption)[0]
 
-    controls, holder = _digit_controls(len(labels), list(features.BLOCKS)), {}
+    controls, holder = _digit_controls(len(labels), list(model.block_names)), {}
     _follow_controls(controls, holder, labels, wrong, features.block_receptive_fields(model))  # before redraw's
     holder["box"] = box = _interactive(draw, controls)
     box.children[0].layout.flex_flow = "row wrap"
@@ -334,7 +334,7 @@ WIDTH_NAMES = ("block 1", "block 2", "transition", "block 3", "block 4", "block 
 
 
 def budget_explorer(widths: tuple[int, ...], budget: int = MODEL_5_BUDGET) -> W.VBox:
-    """A slider per width of a ``SlimNet`` (block 6 at 0: left out); the bars show where the parameters go.
+    """A slider per width of ``NetSpec.from_widths`` (block 6 at 0: left out); the bars show where the parameters go.
 
     Taught in ``notebooks/05_smaller.ipynb``.
     """

@@ -1,4 +1,4 @@
-"""Networks below Model_4's budget (notebook 5): SlimNet, the frontier and the Model_5 candidates."""
+"""Networks below Model_4's budget (notebook 5): given by their widths, the frontier and the Model_5 candidates."""
 
 import copy
 import dataclasses
@@ -13,7 +13,8 @@ from mnist_kit import plots, records, report, runs
 from mnist_kit.__main__ import main
 from mnist_kit.models import (
     SLIM_WIDTHS,
-    SlimNet,
+    NetSpec,
+    TinyNet,
     channel_widths,
     count_parameters,
     get_model,
@@ -75,9 +76,10 @@ def test_layer_by_layer_counts_worked_by_hand(name):
     assert HAND_TOTALS[name] <= 5_000
 
 
-def test_slimnet_with_model_4s_widths_is_model_4():
-    slim, model_4 = SlimNet((10, 12, 10, 10, 14, 16, 14)), get_model("model_4")
+def test_model_4s_widths_make_model_4():
+    slim, model_4 = TinyNet(NetSpec.from_widths((10, 12, 10, 10, 14, 16, 14))), get_model("model_4")
     assert layer_shapes(slim) == layer_shapes(model_4)
+    assert list(slim.state_dict()) == list(model_4.state_dict())
     assert channel_widths(slim) == channel_widths(model_4) == (10, 12, 10, 10, 14, 16, 14)
     assert [r["receptive_field"] for r in receptive_field_table(slim)] == [
         r["receptive_field"] for r in receptive_field_table(model_4)
@@ -101,7 +103,7 @@ def test_frontier_networks_shrink_and_forward():
 @pytest.mark.parametrize("widths", [(8, 8, 8, 8, 8), (8, 0, 8, 8, 8, 8)])
 def test_bad_widths_are_refused(widths):
     with pytest.raises(ValueError, match="widths needs at least 6"):
-        SlimNet(widths)
+        NetSpec.from_widths(widths)
 
 
 def test_unknown_model_names_the_slim_networks_too():

@@ -7,7 +7,7 @@ from matplotlib.figure import Figure
 
 from ..course import HOLD_EPOCHS, MODEL_5_BUDGET, ORIGINAL, PARAMETER_BUDGET, STEADY_EPOCHS, TARGET
 from ..engine import schedule_trace, steps_per_batch
-from ..models import SlimNet, conv_budget
+from ..models import NetSpec, TinyNet, conv_budget
 from ..stats import accuracies, lowest_of_last
 
 
@@ -195,11 +195,11 @@ def plot_frontier(points: list, iterations: list = (), model_5: list = ()) -> Fi
 
 
 def budget_figure(widths: tuple[int, ...], budget: int = MODEL_5_BUDGET) -> Figure:
-    """Parameters per block (conv plus BatchNorm) of ``SlimNet(widths)``, its total against ``budget`` and the
-    course's 8,000. A ``0`` as the seventh width means no padded sixth block. The static figure beside
-    ``widgets.budget_explorer``."""
+    """Parameters per block (conv plus BatchNorm) of ``NetSpec.from_widths(widths)``, its total against
+    ``budget`` and the course's 8,000. A ``0`` as the seventh width means no padded sixth block. The static
+    figure beside ``widgets.budget_explorer``."""
     widths = tuple(widths[:6]) + tuple(w for w in widths[6:] if w)
-    rows = conv_budget(SlimNet(widths))
+    rows = conv_budget(TinyNet(NetSpec.from_widths(widths)))
     total = sum(r["parameters"] for r in rows)
     fig = Figure(figsize=(8, 3.4))
     ax = fig.subplots()
