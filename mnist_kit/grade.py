@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .course import HOLD_EPOCHS, PARAMETER_BUDGET, TARGET
 from .paths import default_results_dir
-from .records import SPLIT_PREFIX, load_record, validate_record
+from .records import SPLIT_PREFIX, Record, load_record, validate_record
 from .report import epoch_ranges
 
 MAX_EPOCHS = 15  # the assignment's limit on training length
@@ -96,7 +96,9 @@ def epochs_rule(epochs: int) -> Rule:
 
 
 def record_of(source) -> dict:
-    """A validated record from a dict, a JSON path, or a recipe name (the course's ``results/<name>.json``)."""
+    """A validated record from a ``Record``, a dict, a JSON path, or a recipe name (``results/<name>.json``)."""
+    if isinstance(source, Record):
+        return source
     if isinstance(source, dict):
         return validate_record(source, source.get("recipe", "record"))
     path = Path(source)
@@ -118,7 +120,7 @@ def grade(record_or_path) -> Grade:
 
     Raises ``records.RecordError`` when the file is missing or malformed."""
     record = record_of(record_or_path)
-    source = record["recipe"] if isinstance(record_or_path, dict) else str(Path(record_or_path))
+    source = record["recipe"] if isinstance(record_or_path, (dict, Record)) else str(Path(record_or_path))
     split = record.get("evaluated_on", "test")
     notes = []
     if split != "test":
