@@ -206,17 +206,19 @@ def conv_budget(model: nn.Module, input_size=(1, 28, 28)) -> list[dict]:
     """
     convs = probe(model, lambda _name, m: isinstance(m, nn.Conv2d), input_size=input_size)
     outputs = {name: out for name, _module, out in convs}
-    found = {}
+    found, last = {}, None
     for name, module in model.named_modules():
         block = name.split(".")[0]
         if isinstance(module, nn.Conv2d):
+            last = block
             k = _as_int(module.kernel_size)
             row = found.setdefault(block, {"kernels": [], "c_in": module.in_channels, "conv_params": 0, "bn_params": 0})
             row["kernels"].append(f"{k}×{k}" + (" per channel" if module.groups > 1 else ""))
             row["c_out"], row["output"] = module.out_channels, "×".join(map(str, outputs[name].shape[1:]))
             row["conv_params"] += module.weight.numel()
-        elif isinstance(module, nn.BatchNorm2d):
-            found[block]["bn_params"] += sum(p.numel() for p in module.parameters())
+        elif isinstance(module, nn.BatchNorm2d) and last is not None:
+            # a BatchNorm counts with its block's convolution, or, in a flat nn.Sequential, with the one before it
+            found[block if block in found else last]["bn_params"] += sum(p.numel() for p in module.parameters())
     return [
         {
             "block": _block_label(block),
