@@ -31,24 +31,9 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="python -m mnist_kit", description="The mnist-kit course tools.")
-    commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{data,train,sweep,frontier,ablation,report,grade,lab,test}"
-    )
-
-    data = commands.add_parser("data", help="prepare and verify MNIST in torchvision's layout")
-    data.add_argument("--data-root", help="folder holding MNIST/raw (default: $MNIST_KIT_DATA or ./data)")
-
-    train = commands.add_parser("train", help="train one recipe and record the run")
-    train.add_argument("recipe", choices=list(RECIPES), help="which iteration to train")
-    train.add_argument("--seed", type=int, help="override the recipe's seed")
-    sweep = commands.add_parser("sweep", help="train one recipe on several seeds and record each run")
-    sweep.add_argument("recipe", choices=list(RECIPES), help="which iteration to train")
-    sweep.add_argument("--seeds", type=int, nargs="+", required=True, help="e.g. --seeds 1 2 3")
-    frontier, ablation = _frontier_and_ablation_parsers(commands)
-    _add_parallel_options(sweep, frontier, ablation)
-    for sub in (train, sweep, frontier, ablation):
+def _add_run_options(*subs) -> None:
+    """The options every training command shares: epochs, device, data, where records go, run length."""
+    for sub in subs:
         sub.add_argument("--epochs", type=_positive_int, help="override the recipe's 15 epochs")
         sub.add_argument("--device", choices=list(DEVICES), help="default: cuda, else mps, when available")
         sub.add_argument("--data-root", help="folder holding MNIST/raw")
@@ -67,6 +52,26 @@ def build_parser() -> argparse.ArgumentParser:
             "(default: $MNIST_KIT_SMOKE=1 means --smoke, 0 or unset --full)",
         )
         length.add_argument("--full", dest="smoke", action="store_const", const=False, help="a full-length run")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m mnist_kit", description="The mnist-kit course tools.")
+    commands = parser.add_subparsers(
+        dest="command", required=True, metavar="{data,train,sweep,frontier,ablation,report,grade,lab,test}"
+    )
+
+    data = commands.add_parser("data", help="prepare and verify MNIST in torchvision's layout")
+    data.add_argument("--data-root", help="folder holding MNIST/raw (default: $MNIST_KIT_DATA or ./data)")
+
+    train = commands.add_parser("train", help="train one recipe and record the run")
+    train.add_argument("recipe", choices=list(RECIPES), help="which iteration to train")
+    train.add_argument("--seed", type=int, help="override the recipe's seed")
+    sweep = commands.add_parser("sweep", help="train one recipe on several seeds and record each run")
+    sweep.add_argument("recipe", choices=list(RECIPES), help="which iteration to train")
+    sweep.add_argument("--seeds", type=int, nargs="+", required=True, help="e.g. --seeds 1 2 3")
+    frontier, ablation = _frontier_and_ablation_parsers(commands)
+    _add_parallel_options(sweep, frontier, ablation)
+    _add_run_options(train, sweep, frontier, ablation)
     for sub in (train, sweep):
         sub.add_argument("--pipeline", choices=["fast", "classic"], help="data pipeline (default: the recipe's)")
         sub.add_argument(
@@ -218,7 +223,7 @@ def _grade(args) -> int:
 
 
 def _report(args) -> int:
-    from .report import update_readme
+    from .readme import update_readme
 
     fresh = update_readme(args.readme, args.results_dir, check=args.check)
     if args.check and not fresh:

@@ -1,26 +1,23 @@
 """Markdown from run records: a notebook's summary, comparison and checklist, the iterations side by side,
-validation candidates, a tuning round, and the README's tables (one table helper, ``markdown_table``).
+validation candidates, a tuning round, and the README's run tables (one table helper, ``markdown_table``).
 
 It only renders: which records form a sweep or a frontier point is ``records``' answer, every number is
-``stats``', every constant ``course``'s. ``python -m mnist_kit report`` rewrites the README's tables
-between their markers from ``results/``; ``report --check`` fails when the README is stale or a record is
-malformed, and never writes. Taught in every notebook's "Results" section (``summary_markdown``).
+``stats``', every constant ``course``'s. Which tables the README holds, and writing them, is ``readme``'s.
+Taught in every notebook's "Results" section (``summary_markdown``).
 """
 
 from __future__ import annotations
 
-import json
 import statistics
 from pathlib import Path
 
 from .course import HOLD_EPOCHS, ORIGINAL, PARAMETER_BUDGET, STEADY_EPOCHS, TARGET
 from .models import MODELS, channel_widths, get_model
-from .paths import atomic_write_bytes, default_results_dir, project_root
 from .records import RecordError, candidate_label, frontier_points, full_runs, sweeps
 from .stats import accuracies, epochs_at_target, longest_streak, lowest_of_last, summarize, sweep_summary
 
 __all__ = ["markdown_table", "summary_markdown", "compare_with_original", "checklist_markdown", "iterations_table"]
-__all__ += ["validation_table", "tuning_round_markdown", "sweep_markdown", "frontier_table", "update_readme"]
+__all__ += ["validation_table", "tuning_round_markdown", "sweep_markdown", "frontier_table"]
 
 NOISE_POINTS = 0.1  # a train-test gap smaller than this (in points) is within run-to-run noise
 
@@ -356,60 +353,3 @@ def frontier_table(results_dir: Path) -> str:
     if not rows:
         return "_No frontier recorded yet: `make frontier`._"
     return markdown_table([*header, "device"], "llrlrrrll", rows)
-
-
-def performance_table(bench_dir: Path) -> str:
-    header = ["device", "pipeline", "train img/s", "test img/s", "s / epoch", "peak memory (MiB)"]
-    header += ["fast speed-up over the faster classic", "fast ÷ compute-only (time)"]
-    rows = []
-    for path in sorted(bench_dir.glob("epoch_speed-*.json")):
-        try:
-            record = json.loads(path.read_text())
-            ratios = record["ratios"]
-            fast = [f"{ratios['fast_speedup_over_classic']:.2f}× faster", f"{ratios['fast_over_compute_only']:.2f}×"]
-            for r in record["pipelines"]:
-                rows.append([record["device_name"], r["pipeline"], f"{r['train_images_per_s']:,.0f}"])
-                rows[-1] += [
-                    f"{r['test_images_per_s']:,.0f}",
-                    f"{r['epoch_seconds']:.2f}",
-                    f"{r['peak_memory_mib']:,.0f}",
-                ]
-                rows[-1] += fast if r["pipeline"] == "fast" else ["", ""]
-        except (KeyError, TypeError, ValueError) as exc:
-            raise RecordError(f"{path}: malformed benchmark record ({exc})") from None
-    if not rows:
-        return "_No benchmark recorded yet: `python benchmarks/epoch_speed.py`._"
-    return markdown_table(header, "llrrrrrr", rows)
-
-
-def render_tables(results_dir: Path) -> dict[str, str]:
-    return {
-        "results": results_table(results_dir),
-        "sweep": sweep_table(results_dir / "sweep"),
-        "frontier": frontier_table(results_dir),
-        "performance": performance_table(results_dir / "benchmarks"),
-    }
-
-
-def fill_markers(text: str, tables: dict[str, str]) -> str:
-    """Replace what stands between ``<!-- name:begin -->`` and ``<!-- name:end -->`` for each table."""
-    for name, table in tables.items():
-        begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
-        if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
-            raise RecordError(f"README needs exactly one '{begin}' before one '{end}'")
-        head, rest = text.split(begin)
-        _old, tail = rest.split(end)
-        text = f"{head}{begin}\n{table}\n{end}{tail}"
-    return text
-
-
-def update_readme(readme: Path | None = None, results_dir: Path | None = None, check: bool = False) -> bool:
-    """Rewrite (or, with ``check``, compare) the README tables; returns True when it was up to date.
-    Raises ``RecordError`` for a malformed record; the README is then left untouched."""
-    readme = Path(readme) if readme else project_root() / "README.md"
-    results_dir = Path(results_dir) if results_dir else default_results_dir()
-    old = readme.read_text()
-    new = fill_markers(old, render_tables(results_dir))
-    if new != old and not check:
-        atomic_write_bytes(readme, new.encode())
-    return new == old

@@ -3,7 +3,7 @@ import json
 
 import pytest
 
-from mnist_kit import report, stats
+from mnist_kit import readme, report, stats
 from mnist_kit.__main__ import main
 from mnist_kit.course import ORIGINAL
 from mnist_kit.recipes import get_recipe
@@ -188,12 +188,12 @@ def results(tmp_path, smoke_run, monkeypatch):
 
 def test_report_rewrites_then_checks_clean(results):
     folder, readme = results
-    assert report.update_readme(readme, folder, check=True) is False  # stale: 'old' in the table
+    assert readme.update_readme(readme, folder, check=True) is False  # stale: 'old' in the table
     assert readme.read_text() == README  # --check never writes
-    assert report.update_readme(readme, folder) is False
+    assert readme.update_readme(readme, folder) is False
     text = readme.read_text()
     assert "| model_4 | 7,774 |" in text and f"| {MODEL_4_LABEL} | 1 |" in text and "text between" in text
-    assert report.update_readme(readme, folder, check=True) is True
+    assert readme.update_readme(readme, folder, check=True) is True
 
 
 def test_sweep_pools_only_seeds_of_the_same_recipe(results, smoke_run):
@@ -222,7 +222,7 @@ def test_malformed_record_fails_and_leaves_the_readme(results):
     del record["history"][0]["test_acc"]
     path.write_text(json.dumps(record))
     with pytest.raises(RecordError, match="model_4.json"):
-        report.update_readme(readme, folder)
+        readme.update_readme(readme, folder)
     assert readme.read_text() == README
 
 
@@ -233,14 +233,14 @@ def test_smoke_records_do_not_belong_in_results(results):
     record["smoke"] = True
     path.write_text(json.dumps(record))
     with pytest.raises(RecordError, match="smoke"):
-        report.update_readme(readme, folder)
+        readme.update_readme(readme, folder)
 
 
 def test_missing_markers_are_an_error(results):
     folder, readme = results
     readme.write_text("# no markers here\n")
     with pytest.raises(RecordError, match="results:begin"):
-        report.update_readme(readme, folder)
+        readme.update_readme(readme, folder)
 
 
 def test_report_command_exit_codes(results, capsys):
@@ -257,7 +257,7 @@ def test_report_command_exit_codes(results, capsys):
 
 def test_committed_readme_matches_committed_results():
     """The instructor's tables in README.md agree with results/ (what `report --check` enforces in CI)."""
-    assert report.update_readme(check=True), "README tables are stale: run `python -m mnist_kit report`"
+    assert readme.update_readme(check=True), "README tables are stale: run `python -m mnist_kit report`"
 
 
 def test_tuning_round_table_reads_the_split_that_judged_it():
