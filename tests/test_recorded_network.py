@@ -24,9 +24,9 @@ def averaged_run(mnist_root):
     optimiser trains (raw) and the ``AveragedModel`` that follows it."""
     seen, real_train = {}, engine.train
 
-    def train(model, device, loader, optimizer, progress=True, batch_scheduler=None, averaged=None):
-        seen.update(raw=model, averaged=averaged)
-        return real_train(model, device, loader, optimizer, progress, batch_scheduler, averaged)
+    def train(model, device, loader, optimizer, *args, **kwargs):
+        seen.update(raw=model, averaged=kwargs.get("averaged", args[2] if len(args) > 2 else None))
+        return real_train(model, device, loader, optimizer, *args, **kwargs)
 
     recipe = get_recipe("model_4").with_overrides(ema_epochs=1.0)
     with pytest.MonkeyPatch.context() as patch:
