@@ -218,6 +218,7 @@ def make_loaders(recipe: Recipe, device, data_root=None, smoke: bool = False, va
     return builders[recipe.pipeline](
         rotation=recipe.rotation,
         jitter=recipe.jitter,
+        translate=recipe.translate,
         batch_size=recipe.batch_size,
         device=device,
         data_root=data_root,

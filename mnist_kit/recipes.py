@@ -36,6 +36,9 @@ class Recipe:
     # this many epochs; 0 = evaluate the raw weights. In epochs, not steps, so a value chosen on the
     # 50,000-image validation runs means the same on the 60,000-image final runs.
     ema_epochs: float = 0.0
+    # Fields added after the first records: their defaults are the behaviour those records were trained with
+    # (records.py fills a missing key with its default, so old and new records of one configuration group together).
+    translate: float = 0.0  # RandomAffine shift after the rotation, ± pixels (rounded to whole pixels; 0 = off)
 
     def with_overrides(self, **changes) -> "Recipe":
         """A copy with some fields changed (``None`` values are ignored)."""
