@@ -141,7 +141,7 @@ def test_fast_translation_matches_classic_in_distribution(mnist_root, train_tens
     classic = torch.stack([transform(dataset[i][0]) for i in range(N)])
     loader = TensorLoader(*train_tensors, batch_size=N, rotation=5, translate=2, seed=0)
     # Shifts spread each pixel's values, so two classic draws (seeds 0 and 1) already differ by 0.010 (mean map) and
-    # 0.016 (std map), fast against classic by 0.009-0.011 and 0.016-0.017; the same digits unshifted by 0.047 and 0.066.
+    # 0.016 (std map), fast against classic by 0.009-0.011 and 0.016-0.017; the same digits unshifted by 0.047, 0.066.
     limits = {**TOLERANCE, "mean_map": 0.02, "std_map": 0.03}
 
     def close(measured):
