@@ -128,6 +128,8 @@ def make_scheduler(
     gamma: float = 0.1,
     milestones=(),
     pct_start: float = 0.3,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
 ):
     """The learning-rate scheduler named ``scheduler``; ``onecycle`` is stepped per batch, the others per epoch.
 
@@ -135,9 +137,16 @@ def make_scheduler(
     """
     if scheduler == "onecycle":
         # lr is the peak; the rate warms up from lr/25 over the first pct_start of training, then anneals
-        # (cosine) to lr/25e4, so the last epochs make only tiny, stabilising steps.
+        # (cosine) to lr/(25 * final_div_factor), so the last epochs make only tiny, stabilising steps.
+        # three_phase: anneal back to lr/25 first, then a separate final phase down to the floor.
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=lr, epochs=epochs, steps_per_epoch=steps_per_epoch, pct_start=pct_start
+            optimizer,
+            max_lr=lr,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            pct_start=pct_start,
+            final_div_factor=final_div_factor,
+            three_phase=three_phase,
         )
     if scheduler == "step":
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
@@ -155,6 +164,8 @@ def lr_schedule(
     milestones=(5, 10),
     steps_per_epoch: int = 1,
     pct_start: float = 0.3,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
 ) -> list[float]:
     """The learning rate of every optimizer step, from the scheduler ``make_scheduler`` builds.
 
@@ -173,6 +184,8 @@ def lr_schedule(
         gamma=gamma,
         milestones=milestones,
         pct_start=pct_start,
+        final_div_factor=final_div_factor,
+        three_phase=three_phase,
     )
     per_batch = steps_per_batch(scheduler)
     rates = []

@@ -39,6 +39,8 @@ class Recipe:
     # Fields added after the first records: their defaults are the behaviour those records were trained with
     # (records.py fills a missing key with its default, so old and new records of one configuration group together).
     translate: float = 0.0  # RandomAffine shift after the rotation, ± pixels (rounded to whole pixels; 0 = off)
+    final_div_factor: float = 1e4  # OneCycleLR: the last rate is lr / 25 / final_div_factor
+    three_phase: bool = False  # OneCycleLR: anneal back to lr / 25, then a separate tail down to the last rate
 
     def with_overrides(self, **changes) -> "Recipe":
         """A copy with some fields changed (``None`` values are ignored)."""
@@ -54,6 +56,8 @@ class Recipe:
             gamma=self.gamma,
             milestones=self.milestones,
             pct_start=self.pct_start,
+            final_div_factor=self.final_div_factor,
+            three_phase=self.three_phase,
         )
 
     def to_dict(self) -> dict:
