@@ -1,13 +1,14 @@
 """Train and test loops in the plain style of pytorch/examples' mnist/main.py, and ``fit``.
 
-They run on CUDA when there is one, else on the CPU. Taught in every notebook's
-training section; ``fit`` is what the notebooks and ``python -m mnist_kit train`` call.
+They run on CUDA when there is one, else on an Apple-silicon GPU (MPS), else on the CPU. Taught in every
+notebook's training section; ``fit`` (``prepare`` the parts, then ``run_epoch`` per epoch) is what the
+notebooks and ``python -m mnist_kit train`` call. A run prints two lines per epoch: the progress bar
+(live in a terminal, its final state in a file, a pipe or a notebook) and the ``Test set:`` line.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import platform
 import random
 import sys
 import time
@@ -20,34 +21,11 @@ from tqdm import tqdm
 
 from . import fast_data, loaders
 from .data import MEAN, STD
+from .devices import device_name, get_device
 from .models import count_parameters, get_model
 from .recipes import Recipe, get_recipe
 
 SMOKE_TRAIN_IMAGES, SMOKE_TEST_IMAGES = 3000, 1000
-
-
-def get_device(name: str | None = None) -> torch.device:
-    """``cuda`` when available (or asked for), else ``cpu``; asking for a missing GPU is an error."""
-    if name is None:
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name not in ("cpu", "cuda"):
-        raise ValueError(f"unknown device {name!r}; choose cpu or cuda")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("device cuda was asked for, but torch sees no CUDA GPU here; use --device cpu")
-    return torch.device(name)
-
-
-def device_name(device: torch.device) -> str:
-    """Human name of the hardware, for records: the GPU model or the CPU and its thread count."""
-    if device.type == "cuda":
-        return torch.cuda.get_device_name(device)
-    cpu = platform.processor() or platform.machine()
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    return f"CPU: {cpu} ({torch.get_num_threads()} threads)"
 
 
 def set_seed(seed: int) -> None:
@@ -58,17 +36,19 @@ def set_seed(seed: int) -> None:
 
 
 def train(
-    model, device, loader, optimizer, progress: bool = True, batch_scheduler=None, averaged=None
+    model, device, loader, optimizer, progress: bool = True, batch_scheduler=None, averaged=None, title: str = ""
 ) -> tuple[float, float]:
     """One epoch of training; returns (mean loss, accuracy %) over the epoch.
 
     ``batch_scheduler`` is stepped after every batch (OneCycleLR changes the rate within an epoch);
     per-epoch schedulers are stepped by ``fit``. ``averaged`` (an ``AveragedModel``) takes in the
-    new weights after every step.
+    new weights after every step. ``progress`` shows the bar (``title`` before it, e.g. ``EPOCH: 3/15``):
+    live in a terminal; in a file, a pipe or a notebook, only its final state, one line per epoch.
     """
     model.train()
-    bar = tqdm(loader, disable=not progress, file=sys.stdout)  # stdout: the normal log, not a red stderr box
-    total_loss, correct, processed = 0.0, 0, 0
+    live = progress and sys.stdout.isatty()
+    bar = tqdm(loader, disable=not live, file=sys.stdout)  # stdout: the normal log, not a red stderr box
+    total_loss, correct, processed, start = 0.0, 0, 0, time.perf_counter()
     for batch_idx, (images, labels) in enumerate(bar):
         images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
         optimizer.zero_grad()
@@ -89,12 +69,15 @@ def train(
         total_loss += loss_value * len(images)
         correct += (output.argmax(dim=1) == labels).sum().item()
         processed += len(images)
-        bar.set_description(f"Loss={loss_value:.4f} Batch_id={batch_idx} Accuracy={100 * correct / processed:0.2f}")
+        status = f"{title}Loss={loss_value:.4f} Batch_id={batch_idx} Accuracy={100 * correct / processed:0.2f}"
+        bar.set_description(status)
+    if progress and not live:
+        print(tqdm.format_meter(batch_idx + 1, len(loader), time.perf_counter() - start, prefix=status))
     return total_loss / processed, 100 * correct / processed
 
 
-def test(model, device, loader, verbose: bool = True, label: str = "Test set") -> tuple[float, float]:
-    """Evaluate; returns (mean loss, accuracy %) and prints the classic ``Test set:`` line."""
+def test(model, device, loader, verbose: bool = True, label: str = "Test set", note: str = "") -> tuple[float, float]:
+    """Evaluate; returns (mean loss, accuracy %) and prints the classic ``Test set:`` line (``note`` at its end)."""
     model.eval()
     total_loss, correct = 0.0, 0
     with torch.inference_mode():
@@ -105,7 +88,7 @@ def test(model, device, loader, verbose: bool = True, label: str = "Test set") -
             correct += (output.argmax(dim=1) == labels).sum().item()
     n = len(loader.dataset)
     if verbose:
-        print(f"\n{label}: Average loss: {total_loss / n:.4f}, Accuracy: {correct}/{n} ({100 * correct / n:.2f}%)\n")
+        print(f"{label}: Average loss: {total_loss / n:.4f}, Accuracy: {correct}/{n} ({100 * correct / n:.2f}%){note}")
     return total_loss / n, 100 * correct / n
 
 
@@ -155,7 +138,7 @@ def make_scheduler(
     raise ValueError(f"unknown scheduler {scheduler!r}; choose one of: {', '.join(SCHEDULERS)}")
 
 
-def lr_schedule(
+def schedule_trace(
     scheduler: str = "step",
     lr: float = 0.01,
     epochs: int = 15,
@@ -166,14 +149,16 @@ def lr_schedule(
     pct_start: float = 0.3,
     final_div_factor: float = 1e4,
     three_phase: bool = False,
-) -> list[float]:
-    """The learning rate of every optimizer step, from the scheduler ``make_scheduler`` builds.
+    momentum: float = 0.9,
+) -> tuple[list[float], list[float]]:
+    """The learning rate and the momentum of every optimizer step, read off a real SGD optimizer stepped by
+    the scheduler ``make_scheduler`` builds (as ``fit`` does): ``(rates, momenta)``.
 
-    StepLR and MultiStepLR change the rate between epochs, OneCycleLR after every batch; with
-    ``steps_per_epoch=1`` the list holds one rate per epoch. Drawn by ``widgets.schedule_preview``
-    and ``plots.plot_schedule`` (which passes ``**recipe.schedule()``).
+    StepLR and MultiStepLR change the rate between epochs and leave the momentum alone; OneCycleLR changes
+    both after every batch (torch cycles the momentum 0.95 -> 0.85 at the peak -> 0.95 unless told not to).
+    With ``steps_per_epoch=1`` the lists hold one value per epoch. Drawn by ``plots.plot_schedule``.
     """
-    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr)
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr, momentum=momentum)
     sched = make_scheduler(
         optimizer,
         scheduler,
@@ -188,16 +173,22 @@ def lr_schedule(
         three_phase=three_phase,
     )
     per_batch = steps_per_batch(scheduler)
-    rates = []
+    rates, momenta = [], []
     for _ in range(epochs):
         for _ in range(steps_per_epoch):
             rates.append(optimizer.param_groups[0]["lr"])
+            momenta.append(optimizer.param_groups[0]["momentum"])
             optimizer.step()
             if per_batch:
                 sched.step()
         if not per_batch:
             sched.step()
-    return rates
+    return rates, momenta
+
+
+def lr_schedule(*args, **kwargs) -> list[float]:
+    """The learning rate of every optimizer step: ``schedule_trace``'s first list, same arguments."""
+    return schedule_trace(*args, **kwargs)[0]
 
 
 def ema_decay(horizon_epochs: float, steps_per_epoch: int) -> float:
@@ -262,8 +253,89 @@ class Run:
         return not self.interrupted and len(self.history) == self.recipe.epochs
 
 
+@dataclass
+class TrainingParts:
+    """What one run trains with: built by ``prepare``, used by ``run_epoch``."""
+
+    device: torch.device
+    train_loader: object
+    test_loader: object
+    model: torch.nn.Module  # the network the optimiser trains
+    optimizer: torch.optim.Optimizer
+    scheduler: object
+    per_batch: bool  # the scheduler steps after every batch (OneCycleLR), else after every epoch
+    averaged: torch.nn.Module | None  # the weight average (an ``AveragedModel``), when the recipe keeps one
+
+    @property
+    def evaluated(self) -> torch.nn.Module:
+        """The network whose accuracy counts: the weight average when there is one."""
+        return self.averaged.module if self.averaged is not None else self.model
+
+
+def prepare(recipe: Recipe, device, data_root=None, smoke=False, validation=False, model=None) -> TrainingParts:
+    """Seed, then build loaders, model (unless given), optimiser, scheduler and weight average, in this order:
+    each of them draws random numbers, so a committed seed reproduces its record only if the order stays."""
+    set_seed(recipe.seed)
+    train_loader, test_loader = make_loaders(recipe, device, data_root, smoke, validation)
+    model = (get_model(recipe.model, dropout=recipe.dropout) if model is None else model).to(device)
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
+    scheduler = make_scheduler(optimizer, **recipe.schedule(), steps_per_epoch=len(train_loader))
+    averaged = make_averaged(model, recipe.ema_epochs, len(train_loader)) if recipe.ema_epochs else None
+    per_batch = steps_per_batch(recipe.scheduler)
+    return TrainingParts(device, train_loader, test_loader, model, optimizer, scheduler, per_batch, averaged)
+
+
+def evaluate(parts: TrainingParts, validation: bool = False) -> dict:
+    """The epoch's test numbers (``val_*`` on the validation split), printed as one ``Test set:`` line.
+
+    With a weight average, the average is what counts; the raw weights' accuracy ends the same line.
+    """
+    split, label = ("val", "Validation set") if validation else ("test", "Test set")
+    if parts.averaged is None:
+        loss, acc = test(parts.model, parts.device, parts.test_loader, label=label)
+        return {f"{split}_loss": loss, f"{split}_acc": acc}
+    raw_loss, raw_acc = test(parts.model, parts.device, parts.test_loader, verbose=False)
+    note = f"; raw weights (not averaged): {raw_acc:.2f}%"
+    loss, acc = test(parts.evaluated, parts.device, parts.test_loader, label=label, note=note)
+    return {f"{split}_loss": loss, f"{split}_acc": acc, f"raw_{split}_loss": raw_loss, f"raw_{split}_acc": raw_acc}
+
+
+def run_epoch(parts: TrainingParts, epoch: int, epochs: int, progress: bool = True, validation: bool = False) -> dict:
+    """Train one epoch, evaluate, step a per-epoch scheduler; returns the epoch's row of the history.
+
+    It prints two lines: the progress bar's final state and the ``Test set:`` line.
+    """
+    lr = parts.optimizer.param_groups[0]["lr"]
+    start = time.perf_counter()
+    batch_scheduler = parts.scheduler if parts.per_batch else None
+    title = f"EPOCH: {epoch}/{epochs} "
+    train_loss, train_acc = train(
+        parts.model, parts.device, parts.train_loader, parts.optimizer, progress, batch_scheduler, parts.averaged, title
+    )
+    row = dict(epoch=epoch, lr=lr, train_loss=train_loss, train_acc=train_acc, **evaluate(parts, validation))
+    if not parts.per_batch:
+        parts.scheduler.step()
+    row["seconds"] = time.perf_counter() - start
+    return row
+
+
+def headline(run: Run, parts: TrainingParts) -> str:
+    """The line a run starts with: network size, length, hardware, pipeline and what is evaluated."""
+    recipe = run.recipe
+    epochs = f"{recipe.epochs} epoch{'s' * (recipe.epochs > 1)}"
+    line = f"{recipe.name}: {count_parameters(parts.model):,} parameters, {epochs} on {run.device_name}"
+    line += f", {recipe.pipeline} data pipeline"
+    if parts.averaged is not None:
+        line += f", evaluating the weight average over ~{recipe.ema_epochs:g} epoch(s)"
+    if run.evaluated_on == "validation":
+        line += ", validation split"
+    if run.smoke:
+        line += " [smoke: small subset]"
+    return line
+
+
 def fit(
-    recipe: Recipe | str,
+    recipe,
     *,
     epochs=None,
     seed=None,
@@ -272,69 +344,32 @@ def fit(
     smoke=False,
     progress=True,
     validation=False,
-) -> Run:
-    """Train a recipe from scratch and return the ``Run``; Ctrl-C stops it and keeps what was done.
+    model=None,
+):
+    """Train a recipe (a ``Recipe`` or its name) from scratch and return the ``Run``; Ctrl-C stops it and keeps
+    what was done.
 
     ``smoke=True`` trains 1 epoch (unless ``epochs`` says otherwise) on a fixed small real subset.
     ``validation=True`` trains on the first 50,000 training images and evaluates on the last 10,000
     (history keys ``val_*``): tuning decisions are made there, never on the test set.
     With ``recipe.ema_epochs`` the weight average is what is evaluated (``test_acc``); the raw weights'
-    accuracy is kept as ``raw_test_acc``.
+    accuracy is kept as ``raw_test_acc``. ``model``: a network to train instead of ``get_model(recipe.model)``
+    (a student's own module, ``experiments.experiment``); it is trained in place.
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     recipe = recipe.with_overrides(epochs=epochs if epochs is not None else (1 if smoke else None), seed=seed)
     if recipe.epochs < 1:
         raise ValueError(f"epochs must be at least 1, got {recipe.epochs}")
     device = get_device(device) if not isinstance(device, torch.device) else device
-    set_seed(recipe.seed)
-    train_loader, test_loader = make_loaders(recipe, device, data_root, smoke, validation)
-    model = get_model(recipe.model, dropout=recipe.dropout).to(device)
-    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
-    scheduler = make_scheduler(optimizer, **recipe.schedule(), steps_per_epoch=len(train_loader))
-    per_batch = steps_per_batch(recipe.scheduler)
-    averaged = make_averaged(model, recipe.ema_epochs, len(train_loader)) if recipe.ema_epochs else None
-    split, label = ("val", "Validation set") if validation else ("test", "Test set")
-    run = Run(
-        recipe,
-        averaged.module if averaged else model,
-        device.type,
-        device_name(device),
-        smoke,
-        dt.datetime.now(dt.timezone.utc).isoformat(),
-        "validation" if validation else "test",
-        raw_model=model if averaged else None,
-    )
-    print(
-        f"{recipe.name}: {count_parameters(model):,} parameters, {recipe.epochs} epoch{'s' * (recipe.epochs > 1)} "
-        f"on {run.device_name}, {recipe.pipeline} data pipeline"
-        + (f", evaluating the weight average over ~{recipe.ema_epochs:g} epoch(s)" if averaged else "")
-        + (", validation split" if validation else "")
-        + (" [smoke: small subset]" if smoke else "")
-    )
+    parts = prepare(recipe, device, data_root, smoke, validation, model)
+    started_at, evaluated_on = dt.datetime.now(dt.timezone.utc).isoformat(), "validation" if validation else "test"
+    run = Run(recipe, parts.evaluated, device.type, device_name(device), smoke, started_at, evaluated_on)
+    run.raw_model = parts.model if parts.averaged is not None else None
+    print(headline(run, parts))
     start = time.perf_counter()
     try:
         for epoch in range(1, recipe.epochs + 1):
-            print(f"EPOCH: {epoch}")
-            lr = optimizer.param_groups[0]["lr"]
-            epoch_start = time.perf_counter()
-            train_loss, train_acc = train(
-                model,
-                device,
-                train_loader,
-                optimizer,
-                progress,
-                batch_scheduler=scheduler if per_batch else None,
-                averaged=averaged,
-            )
-            row = dict(epoch=epoch, lr=lr, train_loss=train_loss, train_acc=train_acc)
-            row[f"{split}_loss"], row[f"{split}_acc"] = test(run.model, device, test_loader, label=label)
-            if averaged is not None:
-                row[f"raw_{split}_loss"], row[f"raw_{split}_acc"] = test(model, device, test_loader, verbose=False)
-                print(f"Raw weights (not averaged): {row[f'raw_{split}_acc']:.2f}%\n")
-            if not per_batch:
-                scheduler.step()
-            row["seconds"] = time.perf_counter() - epoch_start
-            run.history.append(row)
+            run.history.append(run_epoch(parts, epoch, recipe.epochs, progress, validation))
     except KeyboardInterrupt:
         run.interrupted = True
         print(f"\nInterrupted: keeping the {len(run.history)} finished epoch(s).")

@@ -26,30 +26,31 @@ def jitter_batch(x: torch.Tensor, strength: float, generator: torch.Generator) -
 def adjust_brightness_contrast(x, brightness, contrast, brightness_first=True) -> torch.Tensor:
     """Scale each image's brightness (towards black) and contrast (towards its own mean grey) by its factor.
 
-    Like PIL, each step is clipped and truncated back to 256 grey levels (without that the fast path
-    runs measurably brighter than the classic one). Factors are numbers or one per image.
+    As PIL's ``Image.blend`` does it (what torchvision's ``adjust_brightness`` and ``adjust_contrast`` call on
+    the classic path): in whole grey levels, the factor in single precision, each step clipped and truncated
+    back to 256 levels (without that the fast path runs measurably brighter). Factors are numbers or one per image.
     """
     n = x.shape[0]
 
     def per_image(value):
-        return torch.as_tensor(value, dtype=x.dtype, device=x.device).expand(n).reshape(n, 1, 1, 1)
+        return torch.as_tensor(value, dtype=torch.float32, device=x.device).expand(n).reshape(n, 1, 1, 1)
 
     brightness, contrast = per_image(brightness), per_image(contrast)
     first = torch.as_tensor(brightness_first, device=x.device).expand(n).reshape(n, 1, 1, 1)
+    levels = x.float().mul(255).round_()  # x holds whole grey levels / 255
 
-    def to_grey_levels(t):
-        # PIL truncates to whole grey levels; the small nudge keeps k/255 * 255 (a hair under k in
-        # float32) at level k instead of k - 1.
-        return t.mul_(255).add_(1e-3).clamp_(0, 255).floor_().div_(255)
+    def blend(towards, t, factor):  # PIL: (uint8) clip(towards + factor * (t - towards)), in float32
+        return (towards + factor * (t - towards)).clamp_(0, 255).floor_()
 
     def bright(t):
-        return to_grey_levels(t * brightness)
+        return blend(torch.zeros_like(t), t, brightness)
 
     def contrasted(t):
-        grey = t.mean(dim=(1, 2, 3), keepdim=True).mul(255).add(0.5).floor().div(255)  # PIL's integer mean
-        return to_grey_levels(grey + contrast * (t - grey))
+        grey = t.double().mean(dim=(1, 2, 3), keepdim=True).add(0.5).floor().float()  # PIL's integer mean
+        return blend(grey, t, contrast)
 
-    return torch.where(first, contrasted(bright(x)), bright(contrasted(x)))
+    out = torch.where(first, contrasted(bright(levels)), bright(contrasted(levels)))
+    return out.div_(255).to(x.dtype)
 
 
 def draw_angles(n: int, degrees: float, generator: torch.Generator) -> torch.Tensor:

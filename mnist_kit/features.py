@@ -1,10 +1,13 @@
 """What the network sees: the output of every block for one digit, and a hand-drawn digit made to look
 like an MNIST digit before the model reads it.
 
-MNIST's digits were made like this (LeCun et al.): each scanned digit was fitted into a 20×20 box,
-keeping its aspect ratio and anti-aliased to grey levels, then placed in a 28×28 image so that its
-centre of mass sits in the middle. ``preprocess_drawing`` does the same to a drawing, then normalises
-it like the training data. Taught in ``notebooks/04_model_4.ipynb`` ("What the network sees").
+``block_activations`` catches each block's output with ``models.probe`` (the kit's one forward-hook probe), for
+any registered network: every ``TinyNet`` names its blocks one way (``convblock1``, ``convblock2``,
+``transition``, ``convblock3`` ...; ``model.block_names``). MNIST's digits were made like this (LeCun et al.):
+each scanned digit was fitted into a 20×20 box, keeping its aspect ratio and anti-aliased to grey levels, then
+placed in a 28×28 image so that its centre of mass sits in the middle. ``preprocess_drawing`` does the same to a
+drawing, then normalises it like the training data. Taught in ``notebooks/04_model_4.ipynb`` ("What the network
+sees").
 """
 
 from __future__ import annotations
@@ -16,10 +19,8 @@ import torch
 from PIL import Image, ImageDraw
 
 from .data import MEAN, STD
-from .models import receptive_field_table
+from .models import probe, receptive_field_table
 
-# The named blocks of ``models.TinyNet``, in the order the image passes through them.
-BLOCKS = ("convblock1", "convblock2", "transition", "convblock3", "convblock4", "convblock5", "convblock6")
 CANVAS_SIZE = 280  # the drawing canvas, in pixels: ten canvas pixels to one MNIST pixel
 STROKE_WIDTH = 20  # pen width on the canvas; after scaling to the 20-pixel box, about 2 MNIST pixels
 # A scripted drawing for static figures and tests: one stroke, a list of (x, y) canvas points.
@@ -46,24 +47,11 @@ def normalise(images: torch.Tensor) -> torch.Tensor:
     return (x - MEAN) / STD
 
 
-def block_activations(model: torch.nn.Module, image: torch.Tensor, blocks=BLOCKS) -> dict[str, torch.Tensor]:
-    """The output (channels × height × width) of each named block for one normalised 1×1×28×28 image,
-    caught by forward hooks while the model runs."""
-    caught = {}
-    hooks = [
-        model.get_submodule(name).register_forward_hook(
-            lambda _module, _inp, out, name=name: caught.__setitem__(name, out[0].detach().cpu())
-        )
-        for name in blocks
-    ]
-    try:
-        model.eval()
-        with torch.inference_mode():
-            model(image)
-    finally:
-        for hook in hooks:
-            hook.remove()
-    return caught
+def block_activations(model: torch.nn.Module, image: torch.Tensor, blocks=None) -> dict[str, torch.Tensor]:
+    """The output (channels × height × width) of each block (default: all of ``model.block_names``, in the
+    order the image passes through them) for one normalised 1×1×28×28 image, caught by ``models.probe``."""
+    names = set(blocks or model.block_names)
+    return {name: out[0] for name, _module, out in probe(model, lambda name, _m: name in names, image)}
 
 
 def block_receptive_fields(model: torch.nn.Module) -> dict[str, dict]:

@@ -2,7 +2,8 @@
 
 A notebook never carries a copy of a function that could drift from the library: ``show_source`` prints
 the source Python runs, and ``tests/test_notebook_sources.py`` fails when a notebook's committed output
-no longer matches it. ``recipe_changes`` and ``model_changes`` are the diffs each iteration begins with.
+no longer matches it. ``recipe_changes`` (the rows of ``records.config_changes``, the one diff of settings)
+and ``model_changes`` are the diffs each iteration begins with.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from pathlib import Path
 import torch.nn as nn
 from IPython.display import Markdown
 
-from .models import MODELS, conv_budget, count_parameters, get_model
+from .models import conv_budget, count_parameters, get_model
+from .records import config_changes
 from .report import signed
 
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # paths are shown relative to the repository
@@ -50,14 +52,13 @@ def _cell(value) -> str:
 
 
 def recipe_changes(before, after) -> str:
-    """A Markdown table of the settings that differ between two recipes (``Recipe``), and only those.
+    """A Markdown table of the settings that differ between two recipes (``Recipe``), and only those: the
+    rows of ``records.config_changes``, the diff every run label and record name is written from.
 
     Taught in ``notebooks/02_model_2.ipynb`` onwards: each iteration opens with what it changed.
     """
-    old, new = before.to_dict(), after.to_dict()
-    rows = [
-        f"| {key} | {_cell(old[key])} | {_cell(new[key])} |" for key in old if key != "name" and old[key] != new[key]
-    ]
+    changes = config_changes(before.to_dict(), after.to_dict())
+    rows = [f"| {key} | {_cell(old)} | {_cell(new)} |" for key, (old, new) in changes.items()]
     if not rows:
         return f"_{before.name} and {after.name} share every setting._"
     return "\n".join([f"| setting | {before.name} | {after.name} |", "| --- | --- | --- |", *rows])
@@ -67,26 +68,41 @@ def _blocks(model: nn.Module) -> dict[str, tuple[int, int, int]]:
     """(input channels, output channels, parameters) of each top-level block that holds a convolution."""
     blocks = {}
     for name, block in model.named_children():
-        conv = next((m for m in block.modules() if isinstance(m, nn.Conv2d)), None)
-        if conv is not None:
-            blocks[name] = (conv.in_channels, conv.out_channels, sum(p.numel() for p in block.parameters()))
+        convs = [m for m in block.modules() if isinstance(m, nn.Conv2d)]
+        if convs:
+            blocks[name] = (convs[0].in_channels, convs[-1].out_channels, sum(p.numel() for p in block.parameters()))
     return blocks
 
 
+def _in_order(first: list[str], second: list[str]) -> list[str]:
+    """The names of both lists, each of ``second``'s missing from ``first`` placed after its predecessor."""
+    order = list(first)
+    for i, name in enumerate(second):
+        if name not in order:
+            order.insert(order.index(second[i - 1]) + 1 if i else 0, name)
+    return order
+
+
+def _channels(block: tuple[int, int, int] | None) -> str:
+    return f"{block[0]} → {block[1]}" if block else "–"
+
+
 def model_changes(before_name: str, after_name: str) -> str:
-    """A Markdown table of the blocks whose channels or parameter counts differ between two models of
-    ``models.MODELS``, and the total parameters with their change.
+    """A Markdown table of the blocks whose channels or parameter counts differ between two registered
+    models (``models.MODELS``), "–" where a model has no such block, and the total parameters with their change.
 
     Taught in ``notebooks/02_model_2.ipynb`` (Model_1 → Model_2) and ``notebooks/04_model_4.ipynb``.
     """
-    before, after = MODELS[before_name](), MODELS[after_name]()
+    before, after = get_model(before_name), get_model(after_name)
     old, new = _blocks(before), _blocks(after)
-    rows = [
-        f"| {name} | {old[name][0]} → {old[name][1]} | {new[name][0]} → {new[name][1]} | "
-        f"{old[name][2]:,} → {new[name][2]:,} ({signed(new[name][2] - old[name][2])}) |"
-        for name in old
-        if old[name] != new[name]
-    ]
+    rows = []
+    for name in _in_order(list(old), list(new)):
+        if old.get(name) != new.get(name):
+            was, now = old[name][2] if name in old else 0, new[name][2] if name in new else 0
+            rows.append(
+                f"| {name} | {_channels(old.get(name))} | {_channels(new.get(name))} | "
+                f"{was:,} → {now:,} ({signed(now - was)}) |"
+            )
     total_old, total_new = count_parameters(before), count_parameters(after)
     return "\n".join(
         [

@@ -1,9 +1,12 @@
-"""The four CNNs of the original assignment, their summaries and receptive fields.
+"""Every network of the course is one class, ``TinyNet``, built from a short spec (``NetSpec``); its summary,
+receptive-field table, parameters per block and the one activation probe the tools share.
 
-Every block is Conv(3x3, no bias) -> ReLU -> BatchNorm -> Dropout, as in the original
-tables. After two blocks a 1x1 "transition" conv squeezes 12 channels to 10 before MaxPool
-halves the image; four more blocks, global average pooling over the 6x6 map and a 1x1
-"head" conv give the 10 class scores: six 3x3 convolutions and two 1x1 ones in all.
+A network is two blocks at full resolution, a 1x1 "transition" conv that squeezes the channels before
+MaxPool halves the image, more blocks down to a 6x6 map, global average pooling and a 1x1 "head" conv that
+gives the 10 class scores. A block is Conv(3x3, no bias) -> ReLU -> BatchNorm -> Dropout, as in the
+original tables; a ``Block`` may also ask for another kernel size, padding, or a depthwise-separable conv.
+The blocks are named ``convblock1``, ``convblock2``, ``transition``, ``convblock3`` ... in the order the image
+passes through them, the same in every network, so every tool (feature maps, model diffs) works on all.
 
 No convolution has a bias: each would cost one parameter per output channel, and the budget is
 under 8,000. That is a choice, not a free simplification. In a block a bias sits before the ReLU,
@@ -13,9 +16,10 @@ each channel with its own learned shift, but it cannot move that threshold. The 
 (a prior for each digit), while log_softmax ignores only an offset shared by all ten classes.
 MNIST's ten digits are about equally common, so such a prior would have little to learn.
 
-Model_1 (8,246 parameters), Model_2 and Model_3 (7,934; the same network, trained
-differently) and Model_4 (7,774) differ only in the widths of their last three blocks.
-Taught in ``notebooks/01_model_1.ipynb`` and, for Model_4, ``notebooks/04_model_4.ipynb``.
+``MODELS`` registers each network by name: Model_1 (8,246 parameters), Model_2 and Model_3 (7,934; the
+same network, trained differently) and Model_4 (7,774) differ only in the widths of their last three
+blocks; Model_5 and the frontier (``SLIM_WIDTHS``) narrow every width and may leave out the padded sixth
+block. Taught in ``notebooks/01_model_1.ipynb``, ``notebooks/04_model_4.ipynb`` and ``notebooks/05_smaller.ipynb``.
 """
 
 from __future__ import annotations
@@ -23,112 +27,123 @@ from __future__ import annotations
 import contextlib
 import copy
 import io
+from dataclasses import dataclass
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 
 
-def conv_block(c_in: int, c_out: int, dropout: float, padding: int = 0) -> nn.Sequential:
-    return nn.Sequential(
-        nn.Conv2d(c_in, c_out, kernel_size=3, padding=padding, bias=False),
-        nn.ReLU(),
-        nn.BatchNorm2d(c_out),
-        nn.Dropout(dropout),
-    )
+@dataclass(frozen=True)
+class Block:
+    """One block's convolution: ``channels`` out, a ``kernel_size`` square filter and ``padding``. A
+    ``separable`` block filters each channel on its own (depthwise) and then mixes channels with a 1x1 conv."""
+
+    channels: int
+    kernel_size: int = 3
+    padding: int = 0
+    separable: bool = False
 
 
-class TinyNet(nn.Module):
-    """The shared skeleton; ``widths`` are the output channels of blocks 4, 5 and 6."""
+@dataclass(frozen=True)
+class NetSpec:
+    """A network of the course: the ``before_pool`` blocks at full resolution, a 1x1 transition to
+    ``transition`` channels and a 2x2 MaxPool, the ``after_pool`` blocks, then GAP and a 1x1 head.
 
-    widths: tuple[int, int, int] = (16, 16, 14)
-
-    def __init__(self, dropout: float = 0.05):
-        super().__init__()
-        c4, c5, c6 = self.widths
-        self.convblock1 = conv_block(1, 10, dropout)  # 28 -> 26
-        self.convblock2 = conv_block(10, 12, dropout)  # 26 -> 24
-        self.transition = nn.Sequential(
-            nn.Conv2d(12, 10, kernel_size=1, bias=False),  # mix channels, keep 24x24
-            nn.MaxPool2d(2, 2),  # 24 -> 12
-        )
-        self.convblock3 = conv_block(10, 10, dropout)  # 12 -> 10
-        self.convblock4 = conv_block(10, c4, dropout)  # 10 -> 8
-        self.convblock5 = conv_block(c4, c5, dropout)  # 8 -> 6
-        self.convblock6 = conv_block(c5, c6, dropout, padding=1)  # 6 -> 6
-        self.gap = nn.AvgPool2d(kernel_size=6)  # 6 -> 1
-        self.head = nn.Conv2d(c6, 10, kernel_size=1, bias=False)
-
-    def forward(self, x):
-        x = self.convblock1(x)
-        x = self.convblock2(x)
-        x = self.transition(x)
-        x = self.convblock3(x)
-        x = self.convblock4(x)
-        x = self.convblock5(x)
-        x = self.convblock6(x)
-        x = self.head(self.gap(x))
-        return F.log_softmax(x.view(-1, 10), dim=-1)
-
-
-class Model1(TinyNet):
-    """Iteration 1: 8,246 parameters, just over the 8k budget."""
-
-    widths = (16, 16, 14)
-
-
-class Model2(TinyNet):
-    """Iterations 2 and 3: the last block narrowed to 12 channels, 7,934 parameters."""
-
-    widths = (16, 16, 12)
-
-
-class Model3(Model2):
-    """Same network as Model2; iteration 3 changes augmentation and schedule, not layers."""
-
-
-class Model4(TinyNet):
-    """Iteration 4: block 4 narrowed to 14 and block 6 widened back to 14, 7,774 parameters."""
-
-    widths = (14, 16, 14)
-
-
-class SlimNet(nn.Module):
-    """Model_4's skeleton with every width a parameter, for networks under Model_4's budget.
-
-    ``widths = (c1, c2, ct, c3, c4, c5[, c6 ...])``: two blocks at full resolution, a 1x1 transition to
-    ``ct`` channels and MaxPool, then 3x3 blocks; the first three after the pool are unpadded (12 -> 6),
-    any further ones are padded and keep the 6x6 map. GAP and a 1x1 head as in ``TinyNet``.
-    ``SlimNet((10, 12, 10, 10, 14, 16, 14))`` is Model_4's network, 7,774 parameters.
-    Taught in ``notebooks/05_smaller.ipynb``.
+    Taught in ``notebooks/05_smaller.ipynb``: ``NetSpec.from_widths(...)`` is how the small networks are given.
     """
 
-    def __init__(self, widths: tuple[int, ...], dropout: float = 0.05):
-        super().__init__()
+    before_pool: tuple[Block, ...]
+    transition: int
+    after_pool: tuple[Block, ...]
+
+    @classmethod
+    def from_widths(cls, widths: tuple[int, ...]) -> NetSpec:
+        """``(c1, c2, ct, c3, c4, c5[, c6 ...])``: two 3x3 blocks, a transition to ``ct`` channels, then 3x3
+        blocks; the first three after the pool are unpadded (12 -> 10 -> 8 -> 6), any further ones padded (6 -> 6).
+        ``from_widths((10, 12, 10, 10, 14, 16, 14))`` is Model_4."""
         if len(widths) < 6 or min(widths) < 1:
             raise ValueError(f"widths needs at least 6 positive channel counts (c1, c2, ct, c3, c4, c5), got {widths}")
         c1, c2, ct, *after_pool = widths
-        self.widths = tuple(widths)
-        self.convblock1 = conv_block(1, c1, dropout)  # 28 -> 26
-        self.convblock2 = conv_block(c1, c2, dropout)  # 26 -> 24
-        self.transition = nn.Sequential(nn.Conv2d(c2, ct, kernel_size=1, bias=False), nn.MaxPool2d(2, 2))  # -> 12
-        blocks, c_in = [], ct
-        for i, c_out in enumerate(after_pool):
-            blocks.append(conv_block(c_in, c_out, dropout, padding=0 if i < 3 else 1))  # 12 -> 10 -> 8 -> 6 -> 6 ...
-            c_in = c_out
-        self.blocks = nn.Sequential(*blocks)
-        self.gap = nn.AvgPool2d(kernel_size=6)  # 6 -> 1
+        padded = tuple(Block(c, padding=0 if i < 3 else 1) for i, c in enumerate(after_pool))
+        return cls(before_pool=(Block(c1), Block(c2)), transition=ct, after_pool=padded)
+
+    @property
+    def widths(self) -> tuple[int, ...]:
+        """The output channels of every block and the transition, in order (``from_widths`` read back)."""
+        return (*(b.channels for b in self.before_pool), self.transition, *(b.channels for b in self.after_pool))
+
+
+def conv_block(c_in: int, block: Block, dropout: float) -> nn.Sequential:
+    """Conv (no bias) -> ReLU -> BatchNorm -> Dropout; a separable conv is a per-channel filter, then a 1x1."""
+    k, p, c_out = block.kernel_size, block.padding, block.channels
+    if block.separable:
+        convs = [nn.Conv2d(c_in, c_in, k, padding=p, groups=c_in, bias=False), nn.Conv2d(c_in, c_out, 1, bias=False)]
+    else:
+        convs = [nn.Conv2d(c_in, c_out, kernel_size=k, padding=p, bias=False)]
+    return nn.Sequential(*convs, nn.ReLU(), nn.BatchNorm2d(c_out), nn.Dropout(dropout))
+
+
+class TinyNet(nn.Module):
+    """Every network of the course, built from a ``NetSpec``: ``TinyNet(MODELS["model_1"])`` is Model_1.
+
+    The modules are created in the order the image passes through them (block 1, block 2, transition,
+    block 3 ...), so a seed gives the same initial weights as the networks the committed records trained.
+    Taught in ``notebooks/01_model_1.ipynb``.
+    """
+
+    def __init__(self, spec: NetSpec, dropout: float = 0.05, image_size: int = 28):
+        super().__init__()
+        self.spec, self.block_names = spec, []
+        c_in, size = 1, image_size
+        for block in spec.before_pool:
+            c_in, size = self._add_block(block, c_in, size, dropout)  # 28 -> 26 -> 24
+        self.transition = nn.Sequential(
+            nn.Conv2d(c_in, spec.transition, kernel_size=1, bias=False),  # mix channels, keep the size
+            nn.MaxPool2d(2, 2),  # 24 -> 12
+        )
+        self.block_names.append("transition")
+        c_in, size = spec.transition, size // 2
+        for block in spec.after_pool:
+            c_in, size = self._add_block(block, c_in, size, dropout)  # 12 -> 10 -> 8 -> 6 (-> 6 padded)
+        if size < 1:
+            raise ValueError(f"{spec} shrinks the {image_size}x{image_size} image to nothing")
+        self.gap = nn.AvgPool2d(kernel_size=size)  # the whole last map -> 1x1
         self.head = nn.Conv2d(c_in, 10, kernel_size=1, bias=False)
 
+    def _add_block(self, block: Block, c_in: int, size: int, dropout: float) -> tuple[int, int]:
+        name = f"convblock{sum(n != 'transition' for n in self.block_names) + 1}"
+        self.add_module(name, conv_block(c_in, block, dropout))
+        self.block_names.append(name)
+        return block.channels, size + 2 * block.padding - block.kernel_size + 1
+
     def forward(self, x):
-        x = self.transition(self.convblock2(self.convblock1(x)))
-        x = self.head(self.gap(self.blocks(x)))
+        for name in self.block_names:
+            x = self.get_submodule(name)(x)
+        x = self.head(self.gap(x))
         return F.log_softmax(x.view(-1, 10), dim=-1)
 
+    def load_state_dict(self, state_dict, *args, **kwargs):
+        """Also loads checkpoints saved before there was one class: its small networks (always two blocks
+        before the pool) named the blocks after it ``blocks.0``, ``blocks.1`` ..., now ``convblock3`` ..."""
+        renamed = {}
+        for key, value in state_dict.items():
+            if key.startswith("blocks."):
+                index, rest = key.removeprefix("blocks.").split(".", 1)
+                key = f"convblock{int(index) + 3}.{rest}"
+            renamed[key] = value
+        return super().load_state_dict(renamed, *args, **kwargs)
 
-MODELS = {"model_1": Model1, "model_2": Model2, "model_3": Model3, "model_4": Model4}
 
-# The networks below Model_4's budget (notebook 5): SlimNet widths by name. The three ``slim_5k_*`` were the
+# Every network by name. The four iterations of the original write-up differ only in blocks 4, 5 and 6.
+MODELS: dict[str, NetSpec] = {
+    "model_1": NetSpec.from_widths((10, 12, 10, 10, 16, 16, 14)),  # 8,246 parameters, just over the 8k budget
+    "model_2": NetSpec.from_widths((10, 12, 10, 10, 16, 16, 12)),  # block 6 narrowed to 12: 7,934
+    "model_3": NetSpec.from_widths((10, 12, 10, 10, 16, 16, 12)),  # Model_2's network, trained differently
+    "model_4": NetSpec.from_widths((10, 12, 10, 10, 14, 16, 14)),  # block 4 to 14, block 6 back to 14: 7,774
+}
+
+# The networks below Model_4's budget (notebook 5), by their widths. The three ``slim_5k_*`` were the
 # candidates for Model_5, compared on the validation split (records in results/validation/).
 SLIM_WIDTHS: dict[str, tuple[int, ...]] = {
     "slim_6k": (10, 12, 10, 10, 14, 18),
@@ -139,65 +154,80 @@ SLIM_WIDTHS: dict[str, tuple[int, ...]] = {
     "slim_3k": (8, 8, 8, 8, 10, 10),
 }
 SLIM_WIDTHS["model_5"] = SLIM_WIDTHS["slim_5k_a"]  # chosen on validation: 4,836 parameters
+MODELS.update({name: NetSpec.from_widths(widths) for name, widths in SLIM_WIDTHS.items()})
 
 
-def get_model(name: str, dropout: float = 0.05) -> nn.Module:
-    """Build a model by its name (``model_1`` ... ``model_4``, or a ``SlimNet`` of ``SLIM_WIDTHS``: ``model_5`` ...)."""
-    if name in SLIM_WIDTHS:
-        return SlimNet(SLIM_WIDTHS[name], dropout=dropout)
+def get_model(name: str, dropout: float = 0.05) -> TinyNet:
+    """Build a registered network by its name (``model_1`` ... ``model_5``, ``slim_6k`` ...: see ``MODELS``)."""
     if name not in MODELS:
-        raise ValueError(f"unknown model {name!r}; choose one of: {', '.join([*MODELS, *SLIM_WIDTHS])}")
-    return MODELS[name](dropout=dropout)
+        raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
+    return TinyNet(MODELS[name], dropout=dropout)
 
 
-def channel_widths(model: nn.Module) -> tuple[int, ...]:
-    """Output channels of every convolution but the head, in order: (10, 12, 10, 10, 14, 16, 14) for Model_4."""
-    return tuple(m.out_channels for m in model.modules() if isinstance(m, nn.Conv2d))[:-1]
+def channel_widths(model: TinyNet) -> tuple[int, ...]:
+    """Output channels of every block and the transition, in order: (10, 12, 10, 10, 14, 16, 14) for Model_4."""
+    return model.spec.widths
+
+
+def probe(model: nn.Module, select, image=None, input_size=(1, 28, 28)) -> list[tuple[str, nn.Module, torch.Tensor]]:
+    """(name, module, output) of every module that ``select(name, module)`` picks, in the order they ran, while a
+    CPU copy of ``model`` in eval mode reads ``image`` (default: one blank image) without gradients.
+
+    The one forward-hook probe behind the layer, budget and receptive-field tables and the feature maps; the
+    caller's model, its mode, its hooks and the random stream are left as they were.
+    """
+    copied = copy.deepcopy(model).cpu().eval()
+    caught, hooks = [], []
+    for name, module in copied.named_modules():
+        if select(name, module):
+            hooks.append(
+                module.register_forward_hook(lambda m, _inp, out, name=name: caught.append((name, m, out.detach())))
+            )
+    try:
+        with torch.no_grad():
+            copied(torch.zeros(1, *input_size) if image is None else image.cpu())
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return caught
+
+
+def _block_label(name: str) -> str:
+    """``convblock3`` -> ``block 3``; ``transition`` and ``head`` keep their names."""
+    return f"block {name.removeprefix('convblock')}" if name.startswith("convblock") else name
 
 
 def conv_budget(model: nn.Module, input_size=(1, 28, 28)) -> list[dict]:
-    """Where the parameters go: one row per convolution, in order, with the BatchNorm that follows it.
+    """Where the parameters go: one row per block with a convolution (the head too), in order, its convolution
+    and the BatchNorm that follows it.
 
     A 3x3 conv costs 9 * c_in * c_out, a 1x1 conv c_in * c_out, a BatchNorm 2 * c_out (scale and shift).
     Taught in ``notebooks/05_smaller.ipynb``.
     """
-    probe = copy.deepcopy(model).cpu().eval()
-    rows, hooks = [], []
-    for module in probe.modules():
+    convs = probe(model, lambda _name, m: isinstance(m, nn.Conv2d), input_size=input_size)
+    outputs = {name: out for name, _module, out in convs}
+    found = {}
+    for name, module in model.named_modules():
+        block = name.split(".")[0]
         if isinstance(module, nn.Conv2d):
             k = _as_int(module.kernel_size)
-            rows.append(
-                {
-                    "block": "",
-                    "conv": f"{k}×{k}, {module.in_channels}→{module.out_channels}",
-                    "conv_params": module.weight.numel(),
-                    "bn_params": 0,
-                    "output": "",
-                }
-            )
-            row = rows[-1]
-            hooks.append(
-                module.register_forward_hook(
-                    lambda m, i, out, row=row: row.update(output="×".join(map(str, out.shape[1:])))
-                )
-            )
-        elif isinstance(module, nn.BatchNorm2d) and rows:
-            rows[-1]["bn_params"] += sum(p.numel() for p in module.parameters())
-    with torch.no_grad():
-        probe(torch.zeros(1, *input_size))
-    for hook in hooks:
-        hook.remove()
-    blocks = 0
-    for i, row in enumerate(rows):
-        if i == len(rows) - 1:
-            row["block"] = "head"
-        elif row["conv"].startswith("1×1"):
-            row["block"] = "transition"
-        else:
-            blocks += 1
-            row["block"] = f"block {blocks}"
-        row["parameters"] = row["conv_params"] + row["bn_params"]
-    return rows
+            row = found.setdefault(block, {"kernels": [], "c_in": module.in_channels, "conv_params": 0, "bn_params": 0})
+            row["kernels"].append(f"{k}×{k}" + (" per channel" if module.groups > 1 else ""))
+            row["c_out"], row["output"] = module.out_channels, "×".join(map(str, outputs[name].shape[1:]))
+            row["conv_params"] += module.weight.numel()
+        elif isinstance(module, nn.BatchNorm2d):
+            found[block]["bn_params"] += sum(p.numel() for p in module.parameters())
+    return [
+        {
+            "block": _block_label(block),
+            "conv": f"{' + '.join(r['kernels'])}, {r['c_in']}→{r['c_out']}",
+            "conv_params": r["conv_params"],
+            "bn_params": r["bn_params"],
+            "output": r["output"],
+            "parameters": r["conv_params"] + r["bn_params"],
+        }
+        for block, r in found.items()
+    ]
 
 
 def count_parameters(model: nn.Module) -> int:
@@ -214,10 +244,10 @@ def summary(model: nn.Module, input_size=(1, 28, 28), show: bool = True) -> str:
     """
     from torchsummary import summary as torchsummary_summary
 
-    probe = copy.deepcopy(model).cpu()
+    copied = copy.deepcopy(model).cpu()
     out = io.StringIO()
     with torch.random.fork_rng(devices=[]), contextlib.redirect_stdout(out):
-        torchsummary_summary(probe, input_size, device="cpu")
+        torchsummary_summary(copied, input_size, device="cpu")
     text = out.getvalue()
     if show:
         print(text, end="")
@@ -226,22 +256,8 @@ def summary(model: nn.Module, input_size=(1, 28, 28), show: bool = True) -> str:
 
 def layer_shapes(model: nn.Module, input_size=(1, 28, 28)) -> list[tuple[str, tuple[int, ...], int]]:
     """(layer type, output shape without batch, parameter count) for each leaf layer, in run order."""
-    rows, hooks = [], []
-    probe = copy.deepcopy(model).cpu().eval()
-    for module in probe.modules():
-        if len(list(module.children())) == 0:
-            hooks.append(
-                module.register_forward_hook(
-                    lambda m, _inp, out: rows.append(
-                        (type(m).__name__, tuple(out.shape[1:]), sum(p.numel() for p in m.parameters()))
-                    )
-                )
-            )
-    with torch.no_grad():
-        probe(torch.zeros(1, *input_size))
-    for hook in hooks:
-        hook.remove()
-    return rows
+    leaves = probe(model, lambda _name, m: len(list(m.children())) == 0, input_size=input_size)
+    return [(type(m).__name__, tuple(out.shape[1:]), sum(p.numel() for p in m.parameters())) for _n, m, out in leaves]
 
 
 def receptive_field_table(model: nn.Module, input_size=(1, 28, 28)) -> list[dict]:
@@ -252,15 +268,13 @@ def receptive_field_table(model: nn.Module, input_size=(1, 28, 28)) -> list[dict
     pixel sits on the input: start_out = start_in + ((k - 1) / 2 - p) * j_in.
     Taught in ``notebooks/01_model_1.ipynb``.
     """
-    rows, hooks = [], []
-    state = {"rf": 1, "jump": 1, "start": 0.0}
-    probe = copy.deepcopy(model).cpu().eval()
-
-    def record(module, _inp, out, name):
+    layers = probe(model, lambda _name, m: isinstance(m, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)), None, input_size)
+    rows, rf, jump, start = [], 1, 1, 0.0
+    for name, module, out in layers:
         k, s, p = (_as_int(getattr(module, a)) for a in ("kernel_size", "stride", "padding"))
-        state["start"] += ((k - 1) / 2 - p) * state["jump"]
-        state["rf"] += (k - 1) * state["jump"]
-        state["jump"] *= s
+        start += ((k - 1) / 2 - p) * jump
+        rf += (k - 1) * jump
+        jump *= s
         rows.append(
             {
                 "layer": name,
@@ -269,19 +283,11 @@ def receptive_field_table(model: nn.Module, input_size=(1, 28, 28)) -> list[dict
                 "stride": s,
                 "padding": p,
                 "output_size": out.shape[-1],
-                "receptive_field": state["rf"],
-                "jump": state["jump"],
-                "start": state["start"],
+                "receptive_field": rf,
+                "jump": jump,
+                "start": start,
             }
         )
-
-    for name, module in probe.named_modules():
-        if isinstance(module, (nn.Conv2d, nn.MaxPool2d, nn.AvgPool2d)):
-            hooks.append(module.register_forward_hook(lambda m, i, o, name=name: record(m, i, o, name)))
-    with torch.no_grad():
-        probe(torch.zeros(1, *input_size))
-    for hook in hooks:
-        hook.remove()
     return rows
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 DATA_ENV = "MNIST_KIT_DATA"
 RESULTS_ENV = "MNIST_KIT_RESULTS"
 SMOKE_DIR_ENV = "MNIST_KIT_SMOKE_DIR"
+MY_RUNS_ENV = "MNIST_KIT_MY_RUNS"
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -37,6 +38,12 @@ def default_results_dir() -> Path:
     """``$MNIST_KIT_RESULTS``, else ``<checkout>/results``: where full runs are recorded."""
     env = os.environ.get(RESULTS_ENV)
     return Path(env).expanduser() if env else project_root() / "results"
+
+
+def my_runs_dir() -> Path:
+    """``$MNIST_KIT_MY_RUNS``, else ``<checkout>/my_runs``: a student's own runs (git-ignored), never ``results/``."""
+    env = os.environ.get(MY_RUNS_ENV)
+    return Path(env).expanduser() if env else project_root() / "my_runs"
 
 
 def smoke_results_dir() -> Path:

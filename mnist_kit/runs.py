@@ -1,9 +1,13 @@
-"""Training runs that leave a record: ``train_and_record`` (one run) and ``sweep`` (one run per seed).
+"""Training runs that leave a record: ``train_and_record`` (one run), ``sweep`` (one run per seed),
+``frontier`` and ``ablation`` (one run per network or change and seed; side by side with ``jobs``).
 
 How long a run is depends on one switch, ``MNIST_KIT_SMOKE``: ``1`` makes every run a smoke run (one
-epoch on a small real subset, recorded in a scratch folder); unset or ``0``, runs are full length.
-The root ``conftest.py`` (every pytest run, the notebooks' kernels included) and ``.ci/run`` set it
-to ``1``. What the notebooks and ``python -m mnist_kit train`` / ``sweep`` call.
+epoch on a small real subset, recorded in a scratch folder); unset or ``0``, runs are full length; any
+other value is an error. ``smoke_mode`` reads it, once, where a run starts: ``python -m mnist_kit train |
+sweep | frontier`` reads it and passes ``smoke`` on (``--smoke`` / ``--full`` override it); the functions
+below read it when they are not told ``smoke=`` (the notebooks call them so). The root ``conftest.py``
+(every pytest run, the notebooks' kernels included) and ``.ci/run`` set it to ``1``; nothing else (no CI
+or pytest variable) is consulted. What the notebooks and the command line call.
 """
 
 from __future__ import annotations
@@ -12,10 +16,10 @@ import os
 from pathlib import Path
 
 from .engine import fit
+from .parallel import Job, run_jobs
 from .paths import default_results_dir
-from .recipes import get_recipe
-from .records import record_stem, save_run
-from .report import frontier_records
+from .recipes import ABLATIONS, get_recipe
+from .records import frontier_records, record_stem, save_run
 
 SMOKE_ENV = "MNIST_KIT_SMOKE"
 
@@ -43,11 +47,32 @@ def train_and_record(recipe, *, smoke: bool | None = None, results_dir=None, ste
 
 
 def sweep(
-    recipe, seeds, *, smoke: bool | None = None, results_dir=None, folder: str = "sweep", **fit_args
-) -> list[Path]:
-    """Train one recipe once per seed, recorded as ``results/<folder>/<recipe>-seed<S>.json``."""
+    recipe,
+    seeds,
+    *,
+    smoke: bool | None = None,
+    results_dir=None,
+    folder: str = "sweep",
+    jobs: int = 1,
+    backend: str = "local",
+    ray_address: str | None = None,
+    **fit_args,
+) -> tuple[list[Path], bool]:
+    """Train one recipe once per seed, recorded as ``results/<folder>/<recipe>-seed<S>.json``; returns the
+    records written and whether it finished (False after Ctrl-C: the seeds after it are not trained, the
+    interrupted seed's finished epochs are recorded under ``partial/``).
+
+    ``jobs`` > 1 trains that many seeds at a time, one thread each; ``backend="ray"`` sends each seed to Ray
+    (``parallel.run_jobs``). Side by side, a failing seed raises ``parallel.RunsFailed`` once the others are done.
+    """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    smoke = smoke_mode() if smoke is None else smoke
     base = Path(results_dir) if results_dir is not None else default_results_dir()
+    if jobs > 1 or backend != "local":
+        smoke = smoke_mode() if smoke is None else smoke
+        todo = sweep_jobs(recipe, seeds, smoke=smoke, results_dir=base / folder, **fit_args)
+        batch = run_jobs(todo, jobs, backend, ray_address)
+        return batch.paths, batch.finished
     paths = []
     for seed in seeds:
         stem = f"{record_stem(recipe)}-seed{seed}"
@@ -56,12 +81,31 @@ def sweep(
             paths.append(path)
         if run.interrupted:
             print(f"Sweep stopped at seed {seed}; the finished seeds are recorded.")
-            break
-    return paths
+            return paths, False
+    return paths, True
+
+
+def sweep_jobs(recipe, seeds, *, smoke: bool, results_dir, **fit_args) -> list[Job]:
+    """The runs of a sweep, recorded where ``sweep`` records them one after another."""
+    return [
+        Job(
+            recipe, seed, f"{record_stem(recipe)}-seed{seed}", results_dir, None, dict(fit_args, seed=seed, smoke=smoke)
+        )
+        for seed in seeds
+    ]
 
 
 def frontier(
-    names, seeds, *, again: bool = False, smoke: bool | None = None, results_dir=None, **fit_args
+    names,
+    seeds,
+    *,
+    again: bool = False,
+    smoke: bool | None = None,
+    results_dir=None,
+    jobs: int = 1,
+    backend: str = "local",
+    ray_address: str | None = None,
+    **fit_args,
 ) -> tuple[list[Path], bool]:
     """Train each network of the frontier (recipe names) once per seed, recorded in ``results/frontier/``;
     returns the records written and whether it finished (False after Ctrl-C).
@@ -69,21 +113,57 @@ def frontier(
     A seed already recorded with the same settings is not trained again, so an interrupted frontier picks up
     where it stopped; ``again=True`` retrains the seeds of ``results/frontier/``. Seeds recorded in
     ``results/sweep/`` (Model_4's and Model_5's sweeps) are always read where they are
-    (``report.frontier_records``), never trained twice.
+    (``records.frontier_records``), never trained twice. ``jobs``, ``backend``: as for ``sweep``, over all its runs.
     """
     smoke = smoke_mode() if smoke is None else smoke
     base = Path(results_dir) if results_dir is not None else default_results_dir()
+    todo = {}
+    for name in names:
+        folders = ("sweep",) if again else ("sweep", "frontier")
+        done = set() if smoke else {r["seed"] for r in frontier_records(base, get_recipe(name), folders)}
+        todo[name] = [seed for seed in seeds if seed not in done]
+        if len(todo[name]) < len(seeds):
+            print(f"{name}: seeds {', '.join(str(s) for s in seeds if s in done)} already recorded, not trained again")
+    if jobs > 1 or backend != "local":
+        per_network = [
+            sweep_jobs(get_recipe(n), todo[n], smoke=smoke, results_dir=base / "frontier", **fit_args) for n in names
+        ]
+        batch = run_jobs([job for network in per_network for job in network], jobs, backend, ray_address)
+        return batch.paths, batch.finished
     paths = []
     for name in names:
-        recipe = get_recipe(name)
-        folders = ("sweep",) if again else ("sweep", "frontier")
-        done = set() if smoke else {r["seed"] for r in frontier_records(base, recipe, folders)}
-        todo = [seed for seed in seeds if seed not in done]
-        if len(todo) < len(seeds):
-            print(f"{name}: seeds {', '.join(str(s) for s in seeds if s in done)} already recorded, not trained again")
-        new = sweep(recipe, todo, smoke=smoke, results_dir=base, folder="frontier", **fit_args)
+        new, finished = sweep(
+            get_recipe(name), todo[name], smoke=smoke, results_dir=base, folder="frontier", **fit_args
+        )
         paths += new
-        if len(new) < len(todo):
+        if not finished:
             print("Frontier stopped; the finished runs are recorded.")
             return paths, False
     return paths, True
+
+
+def ablation(
+    names,
+    seeds,
+    *,
+    smoke: bool | None = None,
+    results_dir=None,
+    jobs: int = 1,
+    backend: str = "local",
+    ray_address: str | None = None,
+    **fit_args,
+) -> tuple[list[Path], bool]:
+    """Train each ablation (``recipes.ABLATIONS`` names) once per seed on the validation split, recorded as
+    ``results/ablation/<name>-seed<S>.json``; returns the records written and whether it finished.
+    ``jobs``, ``backend``: as for ``sweep``."""
+    smoke = smoke_mode() if smoke is None else smoke
+    base = Path(results_dir) if results_dir is not None else default_results_dir()
+    todo = []
+    for name in names:
+        if name not in ABLATIONS:
+            raise ValueError(f"unknown ablation {name!r}; choose one of: {', '.join(ABLATIONS)}")
+        for seed in seeds:
+            args = dict(fit_args, seed=seed, smoke=smoke, validation=True)
+            todo.append(Job(ABLATIONS[name], seed, f"{name}-seed{seed}", base, "ablation", args))
+    batch = run_jobs(todo, jobs, backend, ray_address)
+    return batch.paths, batch.finished

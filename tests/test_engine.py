@@ -1,4 +1,6 @@
 import math
+import re
+import sys
 
 import pytest
 import torch
@@ -73,13 +75,37 @@ def test_lr_schedule_is_torchs_own():
         engine.lr_schedule("cosine")
 
 
+def _two_batches():
+    return DataLoader(TensorDataset(torch.zeros(8, 1, 28, 28), torch.zeros(8, dtype=torch.long)), batch_size=4)
+
+
 def test_the_progress_bar_writes_to_stdout(capsys):
     """A notebook shows stderr as a red box; the normal training log belongs on stdout."""
-    loader = DataLoader(TensorDataset(torch.zeros(8, 1, 28, 28), torch.zeros(8, dtype=torch.long)), batch_size=4)
     model = get_model("model_4")
-    train(model, torch.device("cpu"), loader, torch.optim.SGD(model.parameters(), lr=0.01))
+    train(model, torch.device("cpu"), _two_batches(), torch.optim.SGD(model.parameters(), lr=0.01), title="EPOCH: 1/3 ")
     out, err = capsys.readouterr()
-    assert "Batch_id=1" in out and "2/2" in out and err == ""
+    assert err == "" and "\r" not in out  # not a terminal: the bar's final state only, one line
+    assert re.fullmatch(r"EPOCH: 1/3 Loss=\d\.\d{4} Batch_id=1 Accuracy=\d+\.\d\d: 100%\|█{10}\| 2/2 \[.*\]\n", out)
+
+
+def test_a_terminal_gets_a_live_bar(capsys, monkeypatch):
+    monkeypatch.setattr(sys.stdout, "isatty", lambda: True)
+    model = get_model("model_4")
+    train(model, torch.device("cpu"), _two_batches(), torch.optim.SGD(model.parameters(), lr=0.01))
+    out = capsys.readouterr().out
+    assert out.startswith("\r") and "0/2" in out and "2/2" in out  # drawn at 0 %, redrawn in place at the end
+    assert out.count("\n") == 1
+
+
+def test_a_weight_averaged_run_logs_two_lines_per_epoch(mnist_root, capsys):
+    """Piped, an epoch is its bar's final state and the Test line, which ends with the raw weights' accuracy."""
+    run = fit("model_4", smoke=True, epochs=2, device="cpu", data_root=mnist_root)
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 + 2 * 2 and "evaluating the weight average" in lines[0]
+    for row, (bar, test_line) in zip(run.history, [lines[1:3], lines[3:5]], strict=True):
+        assert bar.startswith(f"EPOCH: {row['epoch']}/2 Loss=") and "100%|" in bar
+        assert test_line.startswith("Test set: Average loss: ")
+        assert test_line.endswith(f"({row['test_acc']:.2f}%); raw weights (not averaged): {row['raw_test_acc']:.2f}%")
 
 
 def test_nan_loss_stops_with_a_clear_error():
@@ -110,8 +136,22 @@ def test_missing_gpu_is_a_clear_error(monkeypatch):
     assert get_device() == torch.device("cpu")
     with pytest.raises(ValueError, match="no CUDA GPU"):
         get_device("cuda")
-    with pytest.raises(ValueError, match="choose cpu or cuda"):
+    with pytest.raises(ValueError, match="choose one of: cpu, cuda, mps"):
         get_device("tpu")
+
+
+def test_apple_silicon_gpu_where_torch_has_it(monkeypatch):
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert get_device() == torch.device("mps") and get_device("mps") == torch.device("mps")
+    assert get_device("cpu") == torch.device("cpu")
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
+    assert get_device() == torch.device("cpu")  # neither CUDA nor MPS: the CPU
+    with pytest.raises(ValueError, match="no Apple-silicon GPU"):
+        get_device("mps")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    assert get_device() == torch.device("cuda")  # CUDA first where both exist
 
 
 def test_zero_epochs_is_refused(mnist_root):

@@ -67,6 +67,23 @@ def test_rotation_equals_torchvision_for_the_same_angle(train_tensors):
         assert torch.equal(ours, theirs), angle
 
 
+@pytest.mark.parametrize("brightness, contrast", [(0.9, 1.1), (1.3, 0.6), (0.6, 1.4), (1.0, 0.75)])
+def test_jitter_equals_torchvision_for_the_same_factors(train_tensors, brightness, contrast):
+    images = train_tensors[0][:32]
+    x = images.unsqueeze(1).float() / 255
+    for brightness_first in (True, False):
+        ours = fast_data.adjust_brightness_contrast(x, brightness, contrast, brightness_first=brightness_first)
+        theirs = []
+        for image in images:
+            pil = TF.to_pil_image(image)  # ColorJitter on the classic path works on PIL images
+            if brightness_first:
+                pil = TF.adjust_contrast(TF.adjust_brightness(pil, brightness), contrast)
+            else:
+                pil = TF.adjust_brightness(TF.adjust_contrast(pil, contrast), brightness)
+            theirs.append(TF.to_tensor(pil))
+        assert torch.equal(ours, torch.stack(theirs)), brightness_first
+
+
 def test_angles_stay_in_range_and_cover_it():
     angles = draw_angles(20000, 7.0, torch.Generator().manual_seed(3))
     assert angles.abs().max() <= 7

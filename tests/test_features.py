@@ -11,6 +11,7 @@ import torch
 
 from mnist_kit import features, widgets
 from mnist_kit.data import MEAN, STD, load_idx_tensors
+from mnist_kit.models import get_model
 
 
 @pytest.fixture(scope="module")
@@ -88,7 +89,7 @@ def test_scripted_stroke_and_loop_read_as_1_and_0(model):
 def test_block_activations_are_the_blocks_outputs(model, mnist_root):
     image = features.normalise(load_idx_tensors(mnist_root, train=False)[0][0])
     maps = features.block_activations(model, image)
-    assert list(maps) == list(features.BLOCKS)
+    assert list(maps) == model.block_names  # in the order the image passes through them
     assert {name: tuple(m.shape) for name, m in maps.items()} == {
         "convblock1": (10, 26, 26),
         "convblock2": (12, 24, 24),
@@ -175,6 +176,17 @@ def test_feature_map_explorer_follows_its_controls(model, mnist_root):
     assert label != predicted
 
 
+def test_feature_maps_and_a_drawn_digit_of_model_5_without_a_sixth_block():
+    model_5 = get_model("model_5").eval()
+    image = features.preprocess_drawing(features.rasterise_strokes(features.VERTICAL_STROKE))
+    fig, shown = widgets.feature_maps_figure(model_5, image, "convblock5", x=0, y=0)
+    assert list(shown["blocks"]) == ["convblock1", "convblock2", "transition", "convblock3", "convblock4", "convblock5"]
+    assert shown["blocks"]["convblock5"] == {"shape": (16, 6, 6), "receptive_field": 18}  # 22 with block 6
+    assert len(fig.subfigs[1].subfigs) == 6 and shown["unit"] == (0, 0)
+    _, drawn = widgets.drawn_digit_figure(model_5, features.rasterise_strokes(features.VERTICAL_STROKE))
+    assert 0 <= drawn["predicted"] <= 9
+
+
 def test_drawn_digit_figure_shows_the_scripted_stroke(model):
     fig, shown = widgets.drawn_digit_figure(model, features.rasterise_strokes(features.VERTICAL_STROKE))
     raw_ax, seen_ax, bar_ax = fig.axes
@@ -199,7 +211,6 @@ def draw_with_mouse(canvas, strokes) -> None:
 
 
 def test_draw_digit_widget_follows_the_mouse_predicts_and_clears(model):
-    pytest.importorskip("ipycanvas")
     box = widgets.draw_digit(model)
     assert isinstance(box, W.VBox)
     mouse(box.canvas, "mouse_move", 10, 10)  # moving without a button pressed draws nothing

@@ -66,9 +66,9 @@ def test_make_lab_serves_the_notebooks(tmp_path):
         assert listing is not None, "JupyterLab did not answer within 120 s"
         names = {item["name"] for item in listing["content"]}
         assert {"01_model_1.ipynb", "04_model_4.ipynb"} <= names, names
-        assert (
-            _get_json(f"http://127.0.0.1:{port}/lab/api/settings?token={token}") is not None
-        )  # JupyterLab, not a bare server
+        settings = _get_json(f"http://127.0.0.1:{port}/lab/api/settings?token={token}")
+        ids = {item["id"] for item in settings["settings"]}
+        assert "@jupyterlab/notebook-extension:tracker" in ids, sorted(ids)[:10]  # JupyterLab, not a bare server
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:

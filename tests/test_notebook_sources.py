@@ -71,9 +71,16 @@ def _shown_and_expected(path: Path) -> list[tuple[str, list[str], list[str]]]:
     return found
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+# Notebook 3 changes only the recipe (its network is Model_2's), so it shows no library source: checking it
+# would check nothing. Every other notebook must show some, or this check could pass by having nothing to check.
+SHOWING_SOURCE = [path for path in NOTEBOOKS if not path.name.startswith("03_")]
+
+
+@pytest.mark.parametrize("path", SHOWING_SOURCE, ids=lambda p: p.stem)
 def test_shown_source_is_the_current_source(path):
-    for source, shown, expected in _shown_and_expected(path):
+    found = _shown_and_expected(path)
+    assert found, f"{path.name} has no lessons.show_source cell to check"
+    for source, shown, expected in found:
         assert shown == expected, (
             f"{path.name}: the source shown by `{source.strip()[:80]}` is stale or missing; "
             "run the notebook again (tools/run_notebooks.py)"
@@ -93,12 +100,6 @@ def test_a_stale_shown_source_is_caught(tmp_path):
     nbformat.write(nbformat.v4.new_notebook(cells=[cell]), path)
     [(_, shown, expected)] = _shown_and_expected(path)
     assert shown != expected
-
-
-def test_notebook_01_shows_library_source():
-    """EXPECTED TO FAIL until the lead adds a ``lessons.show_source(...)`` cell to notebook 01, so that check (a)
-    above cannot pass by having nothing to check."""
-    assert _source_cells(ROOT / "notebooks" / "01_model_1.ipynb"), "notebook 01 has no lessons.show_source cell"
 
 
 def _pointers() -> list[tuple[str, str, str, list[str]]]:

@@ -2,9 +2,19 @@ import pytest
 import torch
 from test_report import fake_record
 
-from mnist_kit import plots
+from mnist_kit import engine, plots
 from mnist_kit.engine import Predictions
+from mnist_kit.models import get_model
 from mnist_kit.recipes import get_recipe
+
+
+@pytest.fixture
+def predictions():
+    images = torch.rand(8, 1, 28, 28)
+    labels = torch.tensor([0, 1, 1, 3, 4, 1, 6, 7])
+    predicted = torch.tensor([0, 7, 2, 3, 9, 4, 6, 7])
+    confidence = torch.tensor([0.9, 0.6, 0.8, 0.95, 0.5, 0.99, 0.7, 0.9])
+    return Predictions(images, labels, predicted, confidence)
 
 
 def test_augmented_grid_shows_originals_and_draws(mnist_root):
@@ -125,3 +135,92 @@ def test_iterations_plot_overlays_the_runs_and_the_original_log():
     ]
     assert list(original.get_xdata()) == list(range(1, 16)) and original.get_linestyle() == "--"
     assert ax.get_ylim() == pytest.approx((99.0, 99.6))
+
+
+def _stepped(recipe, steps_per_epoch: int) -> tuple[list[float], list[float]]:
+    """Learning rate and momentum of every step of a real SGD optimizer driven as ``fit`` drives it."""
+    model = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
+    scheduler = engine.make_scheduler(optimizer, **recipe.schedule(), steps_per_epoch=steps_per_epoch)
+    rates, momenta = [], []
+    for _epoch in range(recipe.epochs):
+        for _batch in range(steps_per_epoch):
+            rates.append(optimizer.param_groups[0]["lr"])
+            momenta.append(optimizer.param_groups[0]["momentum"])
+            optimizer.step()
+            if recipe.scheduler == "onecycle":
+                scheduler.step()
+        if recipe.scheduler != "onecycle":
+            scheduler.step()
+    return rates, momenta
+
+
+def test_schedule_plot_shows_the_momentum_one_cycle_really_uses():
+    recipe = get_recipe("model_4")  # OneCycleLR: torch cycles SGD's momentum against the learning rate
+    rates, momenta = _stepped(recipe, 469)
+    lr_ax, momentum_ax = plots.plot_schedule(recipe).get_axes()
+    lr_drawn, momentum_drawn = lr_ax.get_lines()[0].get_ydata(), momentum_ax.get_lines()[0].get_ydata()
+    assert list(lr_drawn[:-1]) == rates and list(momentum_drawn[:-1]) == momenta  # exactly what is plotted
+    assert len(momenta) == 15 * 469 and momentum_ax.get_ylabel() == "momentum"
+    peak = rates.index(max(rates))
+    # the recipe's 0.9 is overridden: 0.95 at the start, 0.85 where the rate peaks, back to 0.95 at the end
+    assert (momenta[0], momenta[peak], momenta[-1]) == (0.95, pytest.approx(0.85), pytest.approx(0.95, abs=1e-6))
+    assert momentum_ax.get_title() == "momentum: 0.95 → 0.85 → 0.95"
+
+
+def test_schedule_plot_keeps_the_momentum_of_a_step_schedule():
+    recipe = get_recipe("model_1")  # StepLR: the schedule never touches the momentum
+    momentum_ax = plots.plot_schedule(recipe).get_axes()[1]
+    drawn = list(momentum_ax.get_lines()[0].get_ydata())
+    assert drawn[:-1] == _stepped(recipe, 1)[1] == [0.9] * 15
+    assert momentum_ax.get_title() == "momentum: 0.9 throughout"
+
+
+def test_augmentation_figure_turns_the_digits(mnist_root):
+    from mnist_kit.data import load_idx_tensors
+
+    images = load_idx_tensors(mnist_root)[0][:4]
+    fig = plots.augmentation_figure(images, rotation=30, brightness=0.5, contrast=1.0)
+    axes = fig.get_axes()
+    assert len(axes) == 8 and axes[0].get_ylabel() == "before" and axes[4].get_ylabel() == "after"
+    before, after = axes[0].get_images()[0].get_array(), axes[4].get_images()[0].get_array()
+    assert after.max() <= 0.5 + 1e-6 < before.max()  # half as bright
+    assert "rotation +30.0°, brightness ×0.50" in fig._suptitle.get_text()
+    same = plots.augmentation_figure(images)  # neutral sliders change nothing
+    assert (same.get_axes()[0].get_images()[0].get_array() == same.get_axes()[4].get_images()[0].get_array()).all()
+
+
+def test_mistakes_filter_and_order(predictions):
+    assert plots.mistakes_of_class(predictions).tolist() == [5, 2, 1, 4]  # surest first
+    assert plots.mistakes_of_class(predictions, 1).tolist() == [5, 2, 1]
+    fig, shown = plots.mistake_figure(predictions, position=1, true_class=1)
+    assert shown == {"index": 2, "true": 1, "predicted": 2, "confidence": pytest.approx(0.8), "position": 1, "count": 3}
+    assert fig.get_axes()[0].get_title() == "true 1, predicted 2 (80% sure)\nmistake 2 of 3"
+    _, none = plots.mistake_figure(predictions, true_class=0)
+    assert none == {"count": 0}
+
+
+def test_receptive_field_patch_of_the_last_conv():
+    model = get_model("model_4")
+    image = torch.zeros(28, 28, dtype=torch.uint8)
+    fig, shown = plots.receptive_field_figure(model, image, "convblock6.0", x=0, y=5)
+    # the first output pixel's centre sits at input pixel 8.5; 22 pixels wide -> 0..17 (x), row 5 -> 10..31 (y)
+    assert shown["patch"] == pytest.approx((-2.0, 8.0, 19.0, 29.0))
+    assert shown["receptive_field"] == 22 and shown["output_size"] == 6
+    assert "sees 22×22 input pixels" in fig.get_axes()[0].get_title()
+    _, gap = plots.receptive_field_figure(model, image, "gap")
+    assert gap["patch"] == pytest.approx((-2.0, -2.0, 29.0, 29.0))  # the whole digit and then some
+    with pytest.raises(ValueError, match="convblock1.0"):
+        plots.receptive_field_figure(model, image, "nope")
+
+
+def test_confusion_matrix_and_per_class_accuracy(predictions):
+    matrix = plots.confusion_matrix(predictions)
+    assert matrix.sum() == 8 and matrix[1, 7] == 1 and matrix[1, 1] == 0 and matrix[3, 3] == 1
+    accuracy = plots.per_class_accuracy(predictions)
+    assert accuracy[1] == 0 and accuracy[3] == 100 and accuracy[2] == 0  # no true 2s: 0, not a division error
+    fig = plots.plot_confusion(predictions)
+    mat_ax, bar_ax = fig.get_axes()[:2]
+    assert mat_ax.get_title() == "Mistakes: 4 of 8"
+    assert sorted(t.get_text() for t in mat_ax.texts) == ["1", "1", "1", "1"]
+    assert [round(p.get_height()) for p in bar_ax.patches][:4] == [100, 0, 0, 100]

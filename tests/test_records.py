@@ -1,12 +1,16 @@
 import dataclasses
 import json
 import os
+from pathlib import Path
 
 import pytest
 import torch
 
 from mnist_kit import paths, records
+from mnist_kit.recipes import get_recipe
 from mnist_kit.records import RecordError, load_record, load_trained_model, save_run
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -154,3 +158,61 @@ def test_a_variant_never_takes_the_name_of_the_recipe_it_changes():
     assert records.record_stem(recipe.with_overrides(seed=7, pipeline="classic")) == "model_1-classic-seed7"
     assert records.record_stem(recipe.with_overrides(epochs=5, rotation=15.0)) == "model_1-rotation15-epochs5"
     assert records.record_stem(recipe.with_overrides(milestones=(3, 9))) == "model_1-milestones3_9"
+
+
+def _committed(path: str) -> dict:
+    return json.loads((ROOT / "results" / path).read_text())
+
+
+def test_a_record_reads_as_attributes_and_as_the_json_it_came_from():
+    record = load_record(ROOT / "results" / "model_4.json")
+    raw = _committed("model_4.json")
+    assert isinstance(record, records.Record)
+    assert record.history is record["history"] and record["history"] == raw["history"]
+    assert record["config"]["dropout"] == record.config["dropout"] == raw["config"]["dropout"]
+    assert record.get("evaluated_on") == "test" and record.get("no such key", 7) == 7 and "seed" in record
+    assert record.to_dict() == raw and list(record) == list(raw)  # the JSON format, keys in order, unchanged
+    with pytest.raises(KeyError):
+        record["no such key"]
+
+
+def test_a_record_older_than_a_setting_reads_it_at_its_default():
+    raw = _committed("sweep/model_4-seed1.json")  # recorded before ema_epochs and evaluated_on existed
+    assert "ema_epochs" not in raw["config"] and "evaluated_on" not in raw
+    record = records.Record.from_dict(raw)
+    assert record.config["ema_epochs"] == 0.0 and record.evaluated_on == "test"
+    assert list(record.config) == list(get_recipe("model_4").to_dict())  # Recipe field order
+
+
+def test_an_old_record_pools_with_todays_when_only_the_missing_setting_is_new(tmp_path):
+    today = records.Record.from_dict(_committed("sweep/model_4-seed1.json")).to_dict()  # ema_epochs 0 filled in
+    old = _committed("sweep/model_4-seed2.json")  # the same recipe, ema_epochs absent
+    (tmp_path / "a-seed1.json").write_text(json.dumps(today))
+    (tmp_path / "b-seed2.json").write_text(json.dumps(old))
+    assert [[r.seed for r in group] for group in records.sweeps(tmp_path)] == [[1, 2]]
+    changed = dict(old, seed=3, config=dict(old["config"], seed=3, dropout=0.0))
+    (tmp_path / "c-seed3.json").write_text(json.dumps(changed))
+    assert [[r.seed for r in group] for group in records.sweeps(tmp_path)] == [[1, 2], [3]]
+
+
+def test_one_diff_names_files_labels_candidates_and_fills_the_lesson_table():
+    from mnist_kit import lessons
+
+    base = get_recipe("slim_5k_a")
+    variant = base.with_overrides(dropout=0.0, seed=4, milestones=(3, 9))
+    changes = records.config_changes(base.to_dict(), variant.to_dict())
+    assert changes == {"milestones": ([], [3, 9]), "dropout": (0.05, 0.0), "seed": (1, 4)}  # Recipe field order
+    assert records.record_stem(variant) == "slim_5k_a-seed4-milestones3_9-dropout0"
+    record = {"recipe": "slim_5k_a", "config": variant.to_dict()}
+    assert records.candidate_label(record) == "slim_5k_a, milestones [3, 9], dropout 0"  # the seed left out
+    rows = lessons.recipe_changes(base, variant).splitlines()[2:]
+    assert rows == ["| milestones | none | 3, 9 |", "| dropout | 0.05 | 0 |", "| seed | 1 | 4 |"]
+    # a setting one side lacks reads as its default (a record older than the weight average ran without it)
+    assert records.config_changes(base.to_dict(), {"dropout": 0.05}) == {"ema_epochs": (0.5, 0.0)}
+
+
+def test_the_frontier_points_of_the_committed_results():
+    points = records.frontier_points(ROOT / "results")
+    assert [p.name for p in points] == ["model_4", "slim_6k", "model_5", "slim_4k", "slim_3k"]
+    assert all(p.stats.seeds == [11, 12, 13] for p in points)
+    assert points[0].parameters == 7774 and points[0].stats.n == 3

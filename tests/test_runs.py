@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from mnist_kit import engine, paths, runs
+from mnist_kit import paths, runs
 from mnist_kit.runs import SMOKE_ENV, smoke_mode
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,9 +32,17 @@ def test_pytest_and_ci_set_the_switch():
     assert "export MNIST_KIT_SMOKE=1" in (ROOT / ".ci" / "run").read_text()
 
 
-def test_sweep_records_one_run_per_seed_and_stops_on_ctrl_c(mnist_root, tmp_path, monkeypatch):
+def test_nothing_else_decides_the_run_length():
+    """CI, pytest's own variables or a second switch never make a run short: only MNIST_KIT_SMOKE does."""
+    for path in sorted((ROOT / "mnist_kit").glob("*.py")):
+        text = path.read_text()
+        for name in ("PYTEST_CURRENT_TEST", "MNIST_KIT_FULL", '"CI"', "'CI'"):
+            assert name not in text, f"{path.name} reads {name}"
+
+
+def test_sweep_records_one_run_per_seed_out_of_results_when_smoke(mnist_root, tmp_path, monkeypatch):
     monkeypatch.setenv(paths.SMOKE_DIR_ENV, str(tmp_path / "smoke"))
-    found = runs.sweep(
+    found, finished = runs.sweep(
         "model_4",
         [5, 6],
         smoke=True,
@@ -43,11 +51,6 @@ def test_sweep_records_one_run_per_seed_and_stops_on_ctrl_c(mnist_root, tmp_path
         data_root=mnist_root,
         progress=False,
     )
-    assert [p.name for p in found] == ["model_4-seed5.json", "model_4-seed6.json"]
+    assert [p.name for p in found] == ["model_4-seed5.json", "model_4-seed6.json"] and finished
     assert all(p.parent == tmp_path / "smoke" for p in found)  # smoke runs never land in results/
-
-    def interrupted(*args, **kwargs):
-        raise KeyboardInterrupt
-
-    monkeypatch.setattr(engine, "train", interrupted)
-    assert runs.sweep("model_4", [7, 8], smoke=True, device="cpu", data_root=mnist_root, progress=False) == []
+    assert not (tmp_path / "results").exists()

@@ -1,4 +1,4 @@
-"""Networks below Model_4's budget (notebook 5): SlimNet, the frontier and the Model_5 candidates."""
+"""Networks below Model_4's budget (notebook 5): given by their widths, the frontier and the Model_5 candidates."""
 
 import copy
 import dataclasses
@@ -9,11 +9,12 @@ from pathlib import Path
 import pytest
 import torch
 
-from mnist_kit import plots, report, runs
+from mnist_kit import plots, records, report, runs
 from mnist_kit.__main__ import main
 from mnist_kit.models import (
     SLIM_WIDTHS,
-    SlimNet,
+    NetSpec,
+    TinyNet,
     channel_widths,
     count_parameters,
     get_model,
@@ -75,13 +76,10 @@ def test_layer_by_layer_counts_worked_by_hand(name):
     assert HAND_TOTALS[name] <= 5_000
 
 
-def test_model_5_is_the_candidate_chosen():
-    assert layer_shapes(get_model("model_5")) == layer_shapes(get_model("slim_5k_a"))
-
-
-def test_slimnet_with_model_4s_widths_is_model_4():
-    slim, model_4 = SlimNet((10, 12, 10, 10, 14, 16, 14)), get_model("model_4")
+def test_model_4s_widths_make_model_4():
+    slim, model_4 = TinyNet(NetSpec.from_widths((10, 12, 10, 10, 14, 16, 14))), get_model("model_4")
     assert layer_shapes(slim) == layer_shapes(model_4)
+    assert list(slim.state_dict()) == list(model_4.state_dict())
     assert channel_widths(slim) == channel_widths(model_4) == (10, 12, 10, 10, 14, 16, 14)
     assert [r["receptive_field"] for r in receptive_field_table(slim)] == [
         r["receptive_field"] for r in receptive_field_table(model_4)
@@ -105,7 +103,7 @@ def test_frontier_networks_shrink_and_forward():
 @pytest.mark.parametrize("widths", [(8, 8, 8, 8, 8), (8, 0, 8, 8, 8, 8)])
 def test_bad_widths_are_refused(widths):
     with pytest.raises(ValueError, match="widths needs at least 6"):
-        SlimNet(widths)
+        NetSpec.from_widths(widths)
 
 
 def test_unknown_model_names_the_slim_networks_too():
@@ -144,10 +142,10 @@ def test_frontier_reads_both_folders_its_seeds_and_its_recipe_only(tmp_path, smo
         _write(results / "sweep", f"model_4-seed{seed}", _record(smoke_run, "model_4", seed))
     _write(results / "frontier", "slim_3k-seed11", _record(smoke_run, "slim_3k", 11))
     _write(results / "frontier", "slim_3k-dropout0-seed12", _record(smoke_run, "slim_3k", 12, dropout=0.0))
-    assert [r["seed"] for r in report.frontier_records(results, get_recipe("model_4"))] == [11, 12]
-    assert [r["seed"] for r in report.frontier_records(results, get_recipe("slim_3k"))] == [11]
-    points = report.frontier_points(results)
-    assert [(p["name"], p["n"]) for p in points] == [("model_4", 2), ("slim_3k", 1)]
+    assert [r["seed"] for r in records.frontier_records(results, get_recipe("model_4"))] == [11, 12]
+    assert [r["seed"] for r in records.frontier_records(results, get_recipe("slim_3k"))] == [11]
+    points = records.frontier_points(results)
+    assert [(p.name, p.stats.n) for p in points] == [("model_4", 2), ("slim_3k", 1)]
     table = report.frontier_table(results)
     assert "| model_4 | 10, 12, 10, 10, 14, 16, 14 | 7,774 | 11, 12 |" in table
     assert f"| slim_3k | {', '.join(map(str, SLIM_WIDTHS['slim_3k']))} |" in table
@@ -164,7 +162,8 @@ def test_frontier_trains_only_the_seeds_not_yet_recorded(tmp_path, smoke_run, mo
 
     def sweep(recipe, seeds, **kw):
         calls.append((recipe.name, seeds, kw["folder"]))
-        return [results / kw["folder"] / f"{recipe.name}-seed{s}.json" for s in seeds if s != 99]  # 99: Ctrl-C
+        written = [results / kw["folder"] / f"{recipe.name}-seed{s}.json" for s in seeds if s != 99]
+        return written, 99 not in seeds  # 99: Ctrl-C
 
     monkeypatch.setattr(runs, "sweep", sweep)
     paths, finished = runs.frontier(["model_4", "slim_3k"], [11, 12], smoke=False, results_dir=results)
@@ -229,7 +228,7 @@ def test_budget_table_and_widget_add_up():
         "**total**",
     ]
     assert "| block 6 | 16→14: 2,044 | – |" in table and "| **total** | **7,774** | **4,836** |" in table
-    fig = widgets.budget_figure((8, 12, 8, 10, 12, 16))
+    fig = plots.budget_figure((8, 12, 8, 10, 12, 16))
     assert fig.axes[0].get_title() == "4,836 parameters: within 5,000"
     box = widgets.budget_explorer((8, 10, 8, 8, 10, 12, 10))
     assert box.figure.axes[0].get_title() == "4,544 parameters: within 5,000"
@@ -262,7 +261,7 @@ def test_model_5_was_chosen_on_other_seeds_than_it_is_judged_on():
     from mnist_kit.records import load_record
 
     chosen_on = [load_record(p) for p in sorted((ROOT / "results" / "validation").glob("slim_5k_*.json"))]
-    judged_on = report.current_sweep(ROOT / "results" / "sweep", get_recipe("model_5"))
+    judged_on = records.current_sweep(ROOT / "results" / "sweep", get_recipe("model_5"))
     assert len({r["recipe"] for r in chosen_on}) == 3 and all(r["evaluated_on"] == "validation" for r in chosen_on)
     assert len(judged_on) == 5 and all(r["evaluated_on"] == "test" and r["complete"] for r in judged_on)
     assert not {r["seed"] for r in chosen_on} & {r["seed"] for r in judged_on}
