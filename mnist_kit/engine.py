@@ -111,6 +111,8 @@ def make_scheduler(
     gamma: float = 0.1,
     milestones=(),
     pct_start: float = 0.3,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
 ):
     """The learning-rate scheduler named ``scheduler``; ``onecycle`` is stepped per batch, the others per epoch.
 
@@ -118,9 +120,16 @@ def make_scheduler(
     """
     if scheduler == "onecycle":
         # lr is the peak; the rate warms up from lr/25 over the first pct_start of training, then anneals
-        # (cosine) to lr/25e4, so the last epochs make only tiny, stabilising steps.
+        # (cosine) to lr/(25 * final_div_factor), so the last epochs make only tiny, stabilising steps.
+        # three_phase: anneal back to lr/25 first, then a separate final phase down to the floor.
         return torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=lr, epochs=epochs, steps_per_epoch=steps_per_epoch, pct_start=pct_start
+            optimizer,
+            max_lr=lr,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            pct_start=pct_start,
+            final_div_factor=final_div_factor,
+            three_phase=three_phase,
         )
     if scheduler == "step":
         return torch.optim.lr_scheduler.StepLR(optimizer, step_size=step_size, gamma=gamma)
@@ -138,6 +147,8 @@ def schedule_trace(
     milestones=(5, 10),
     steps_per_epoch: int = 1,
     pct_start: float = 0.3,
+    final_div_factor: float = 1e4,
+    three_phase: bool = False,
     momentum: float = 0.9,
 ) -> tuple[list[float], list[float]]:
     """The learning rate and the momentum of every optimizer step, read off a real SGD optimizer stepped by
@@ -158,6 +169,8 @@ def schedule_trace(
         gamma=gamma,
         milestones=milestones,
         pct_start=pct_start,
+        final_div_factor=final_div_factor,
+        three_phase=three_phase,
     )
     per_batch = steps_per_batch(scheduler)
     rates, momenta = [], []
@@ -209,6 +222,7 @@ def make_loaders(recipe: Recipe, device, data_root=None, smoke: bool = False, va
     return builders[recipe.pipeline](
         rotation=recipe.rotation,
         jitter=recipe.jitter,
+        translate=recipe.translate,
         batch_size=recipe.batch_size,
         device=device,
         data_root=data_root,

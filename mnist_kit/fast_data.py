@@ -1,7 +1,7 @@
 """The fast input pipeline: the whole split held once as a tensor on the training device.
 
-Batches are cut, augmented (the same ColorJitter and RandomRotation as the classic pipeline, pixel for
-pixel the same rotation) and normalised there, with no per-image Python work.
+Batches are cut, augmented (the same ColorJitter, RandomRotation and RandomAffine translation as the classic
+pipeline, pixel for pixel the same rotation and shift) and normalised there, with no per-image Python work.
 """
 
 from __future__ import annotations
@@ -76,14 +76,40 @@ def rotate_batch(x: torch.Tensor, degrees: float, generator: torch.Generator) ->
     return rotate_by(x, draw_angles(x.shape[0], degrees, generator))
 
 
-def augment_batch(images: torch.Tensor, rotation: float, jitter: float, generator: torch.Generator) -> torch.Tensor:
+def draw_shifts(n: int, pixels: float, generator: torch.Generator) -> torch.Tensor:
+    """n (dx, dy) shifts in whole pixels, as ``RandomAffine(translate=pixels / 28)`` draws them: each uniform in
+    [-pixels, pixels], rounded to the nearest whole pixel (halves to even, like Python's ``round``)."""
+    return torch.round((torch.rand(n, 2, generator=generator) * 2 - 1) * pixels)
+
+
+def translate_by(x: torch.Tensor, shifts: torch.Tensor) -> torch.Tensor:
+    """Move each image of a batch right by ``dx`` and down by ``dy`` whole pixels (``shifts``: N x 2), zero fill.
+
+    Pixel for pixel the same as torchvision's ``affine(..., translate=[dx, dy], NEAREST, fill=0)``.
+    """
+    n, _, h, w = x.shape
+    shifts = shifts.to(x.device, x.dtype)
+    one, zero = torch.ones(n, device=x.device, dtype=x.dtype), torch.zeros(n, device=x.device, dtype=x.dtype)
+    # affine_grid works in [-1, 1] coordinates: one pixel is 2 / size; output pixel p samples input p - shift.
+    matrix = torch.stack(
+        [torch.stack([one, zero, -2 * shifts[:, 0] / w], 1), torch.stack([zero, one, -2 * shifts[:, 1] / h], 1)], 1
+    )
+    grid = torch.nn.functional.affine_grid(matrix, list(x.shape), align_corners=False)
+    return torch.nn.functional.grid_sample(x, grid, mode="nearest", padding_mode="zeros", align_corners=False)
+
+
+def augment_batch(
+    images: torch.Tensor, rotation: float, jitter: float, generator: torch.Generator, translate: float = 0.0
+) -> torch.Tensor:
     """uint8 digits (N x 28 x 28) to augmented floats in [0, 1] (N x 1 x 28 x 28), in the classic order:
-    ColorJitter, then RandomRotation. Normalisation is left to the caller."""
+    ColorJitter, RandomRotation, then the translation (``RandomAffine``). Normalisation is left to the caller."""
     x = images.unsqueeze(1).float().div_(255)
     if jitter:
         x = jitter_batch(x, jitter, generator)
     if rotation:
         x = rotate_batch(x, rotation, generator)
+    if translate:
+        x = translate_by(x, draw_shifts(x.shape[0], translate, generator))
     return x
 
 
@@ -95,13 +121,24 @@ class TensorLoader:
     """
 
     def __init__(
-        self, images, labels, *, batch_size=128, shuffle=False, rotation=0.0, jitter=0.0, device="cpu", seed=1
+        self,
+        images,
+        labels,
+        *,
+        batch_size=128,
+        shuffle=False,
+        rotation=0.0,
+        jitter=0.0,
+        translate=0.0,
+        device="cpu",
+        seed=1,
     ):
         self.device = torch.device(device)
         self.images = images.to(self.device)  # uint8: a quarter of float32's memory
         self.labels = labels.to(self.device)
         self.dataset = torch.utils.data.TensorDataset(self.images, self.labels)  # for len(loader.dataset)
         self.batch_size, self.shuffle, self.rotation, self.jitter = batch_size, shuffle, rotation, jitter
+        self.translate = translate
         # Random draws come from a CPU generator, so a seed gives the same run on any device.
         self.generator = torch.Generator().manual_seed(seed)
 
@@ -114,7 +151,7 @@ class TensorLoader:
         order = order.to(self.device)
         for start in range(0, n, self.batch_size):
             index = order[start : start + self.batch_size]
-            x = augment_batch(self.images[index], self.rotation, self.jitter, self.generator)
+            x = augment_batch(self.images[index], self.rotation, self.jitter, self.generator, self.translate)
             yield x.sub_(MEAN).div_(STD), self.labels[index]
 
 
@@ -127,6 +164,7 @@ def fast_loaders(
     *,
     rotation=0.0,
     jitter=0.0,
+    translate=0.0,
     batch_size=128,
     test_batch_size=1000,
     device="cpu",
@@ -149,7 +187,14 @@ def fast_loaders(
     train = _fixed_subset_tensors(images, labels, train_subset)
     return (
         TensorLoader(
-            *train, batch_size=batch_size, shuffle=True, rotation=rotation, jitter=jitter, device=device, seed=seed
+            *train,
+            batch_size=batch_size,
+            shuffle=True,
+            rotation=rotation,
+            jitter=jitter,
+            translate=translate,
+            device=device,
+            seed=seed,
         ),
         eval_loader,
     )

@@ -16,8 +16,9 @@ from .data import MEAN, STD, VALIDATION_START, fixed_subset_indices, prepare_mni
 from .paths import default_data_root
 
 
-def classic_transforms(rotation: float = 0.0, jitter: float = 0.0):
-    """The original torchvision pipeline: ColorJitter, RandomRotation(±rotation), ToTensor, Normalize.
+def classic_transforms(rotation: float = 0.0, jitter: float = 0.0, translate: float = 0.0):
+    """The original torchvision pipeline: ColorJitter, RandomRotation(±rotation), ToTensor, Normalize, with
+    ``RandomAffine`` shifting the digit by up to ±``translate`` pixels (rounded to whole pixels) after the rotation.
 
     Only brightness and contrast are jittered: saturation and hue do nothing to a grey digit.
     Taught in ``notebooks/01_model_1.ipynb``.
@@ -29,6 +30,8 @@ def classic_transforms(rotation: float = 0.0, jitter: float = 0.0):
         steps.append(T.ColorJitter(brightness=jitter, contrast=jitter))
     if rotation:
         steps.append(T.RandomRotation((-rotation, rotation), fill=0))
+    if translate:
+        steps.append(T.RandomAffine(degrees=0, translate=(translate / 28, translate / 28), fill=0))
     steps += [T.ToTensor(), T.Normalize((MEAN,), (STD,))]
     return T.Compose(steps)
 
@@ -53,6 +56,7 @@ def classic_loaders(
     *,
     rotation=0.0,
     jitter=0.0,
+    translate=0.0,
     batch_size=128,
     test_batch_size=1000,
     device="cpu",
@@ -72,7 +76,7 @@ def classic_loaders(
     processes compete for the cores the model trains on (``benchmarks/epoch_speed.py`` measures
     both). ``num_workers`` overrides that choice.
     """
-    train, test = mnist_datasets(data_root, classic_transforms(rotation, jitter), classic_transforms())
+    train, test = mnist_datasets(data_root, classic_transforms(rotation, jitter, translate), classic_transforms())
     if validation:
         from torchvision import datasets
 

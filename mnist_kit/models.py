@@ -156,6 +156,25 @@ SLIM_WIDTHS: dict[str, tuple[int, ...]] = {
 SLIM_WIDTHS["model_5"] = SLIM_WIDTHS["slim_5k_a"]  # chosen on validation: 4,836 parameters
 MODELS.update({name: NetSpec.from_widths(widths) for name, widths in SLIM_WIDTHS.items()})
 
+# Model_5, attempt 2: candidate networks under 5,000 parameters that spend more on the first blocks (they see the
+# most pixels), judged on the validation split beside recipe changes (recipes.SEARCH_MODEL_5).
+MODELS.update(
+    {
+        # parameters moved to the full-resolution blocks (10, 16), fewer after the transition: 4,870
+        "m5_early": NetSpec.from_widths((10, 16, 8, 8, 12, 14)),
+        # a 5x5 first convolution (28 -> 24), then Model_5's widths; the last map is 5x5: 4,964
+        "m5_5x5": NetSpec(
+            before_pool=(Block(8, kernel_size=5), Block(12)), transition=8, after_pool=(Block(10), Block(12), Block(16))
+        ),
+        # wider early blocks paid for by a depthwise-separable middle block: 4,914
+        "m5_sep": NetSpec(
+            before_pool=(Block(10), Block(14)),
+            transition=8,
+            after_pool=(Block(12), Block(16, separable=True), Block(14)),
+        ),
+    }
+)
+
 
 def get_model(name: str, dropout: float = 0.05) -> TinyNet:
     """Build a registered network by its name (``model_1`` ... ``model_5``, ``slim_6k`` ...: see ``MODELS``)."""

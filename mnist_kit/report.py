@@ -210,7 +210,9 @@ def _settings(record) -> list[str]:
     }[c["scheduler"]]
     return [
         ", ".join(map(str, MODELS[record["model"]].widths[4:])),  # blocks 4-6
-        f"±{c['rotation']:g}°, " + (f"jitter {c['jitter']:g}" if c["jitter"] else "no jitter"),
+        f"±{c['rotation']:g}°, "
+        + (f"jitter {c['jitter']:g}" if c["jitter"] else "no jitter")
+        + (f", shift ±{c['translate']:g} px" if c["translate"] else ""),
         schedule,
         f"peak {c['lr']:g}" if c["scheduler"] == "onecycle" else f"{c['lr']:g}",
         f"~{c['ema_epochs']:g} epoch" if c["ema_epochs"] else "none",

@@ -207,3 +207,16 @@ def test_validation_run_never_reads_the_test_set(mnist_root, monkeypatch, capsys
     assert run.evaluated_on == "validation"
     assert "val_acc" in run.history[0] and "test_acc" not in run.history[0]
     assert "Validation set: Average loss:" in capsys.readouterr().out
+
+
+def test_one_cycle_tail_fields_reach_the_scheduler():
+    """final_div_factor sets the last rate (peak / 25 / factor); three_phase comes back to peak / 25 before the tail."""
+    from mnist_kit.engine import lr_schedule
+
+    default = lr_schedule("onecycle", lr=0.2, epochs=15, steps_per_epoch=10)
+    deeper = lr_schedule("onecycle", lr=0.2, epochs=15, steps_per_epoch=10, final_div_factor=1e2)
+    assert default[-1] == pytest.approx(0.2 / 25 / 1e4, rel=0.05)
+    assert deeper[-1] == pytest.approx(0.2 / 25 / 1e2, rel=0.05)
+    three = lr_schedule("onecycle", lr=0.2, epochs=15, steps_per_epoch=10, three_phase=True)
+    # phase 2 ends where phase 1 started (0.2 / 25) at twice the warm-up's length, 90 of 150 steps
+    assert three[90] == pytest.approx(0.2 / 25, rel=0.01) and default[90] > 2 * three[90]

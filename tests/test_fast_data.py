@@ -130,3 +130,46 @@ def test_fast_validation_split_matches_the_classic_one(mnist_root):
     assert torch.equal(train.labels, labels[:VALIDATION_START])
     # no image is in both
     assert not set(map(bytes, held_out.images[:50].numpy())) & set(map(bytes, train.images.numpy()))
+
+
+def test_translation_equals_torchvision_for_the_same_shift(train_tensors):
+    images = train_tensors[0][:32].unsqueeze(1).float() / 255
+    for dx, dy in ((1, 0), (0, -2), (-1, 2), (2, 2)):
+        ours = fast_data.translate_by(images, torch.tensor([[dx, dy]] * 32))
+        theirs = TF.affine(
+            images, angle=0.0, translate=[dx, dy], scale=1.0, shear=[0.0], interpolation=TF.InterpolationMode.NEAREST
+        )
+        assert torch.equal(ours, theirs), (dx, dy)
+        assert not torch.equal(ours, images)  # a shift that did nothing would pass the line above too
+
+
+def test_shifts_are_whole_pixels_within_range_and_cover_it():
+    shifts = fast_data.draw_shifts(20000, 2.0, torch.Generator().manual_seed(3))
+    assert torch.equal(shifts, shifts.round()) and shifts.abs().max() == 2
+    # round(uniform(-2, 2)): -2 and 2 each take a quarter-pixel band (1/8), -1, 0 and 1 a whole one (1/4)
+    for value, share in ((-2, 1 / 8), (-1, 1 / 4), (0, 1 / 4), (1, 1 / 4), (2, 1 / 8)):
+        assert abs((shifts == value).float().mean().item() - share) < 0.015, value
+
+
+def test_fast_translation_matches_classic_in_distribution(mnist_root, train_tensors):
+    dataset = datasets.MNIST(str(mnist_root), train=True, download=False)
+    torch.manual_seed(0)
+    transform = classic_transforms(rotation=5, translate=2)
+    classic = torch.stack([transform(dataset[i][0]) for i in range(N)])
+    loader = TensorLoader(*train_tensors, batch_size=N, rotation=5, translate=2, seed=0)
+    # Shifts spread each pixel's values, so two classic draws (seeds 0 and 1) already differ by 0.010 (mean map) and
+    # 0.016 (std map), fast against classic by 0.009-0.011 and 0.016-0.017; the same digits unshifted by 0.047, 0.066.
+    limits = {**TOLERANCE, "mean_map": 0.02, "std_map": 0.03}
+
+    def close(measured):
+        return all(measured[key] <= limit for key, limit in limits.items())
+
+    assert close(distance(next(iter(loader))[0], classic))
+    assert not close(distance(fast_batch(train_tensors, 5, 0.0), classic))  # the same, unshifted, is told apart
+
+
+def test_no_translation_draws_nothing(train_tensors):
+    """translate=0 (every recipe before the field existed) leaves the random stream, and so old runs, unchanged."""
+    plain = TensorLoader(*train_tensors, batch_size=256, shuffle=True, rotation=5, seed=4)
+    zero = TensorLoader(*train_tensors, batch_size=256, shuffle=True, rotation=5, translate=0, seed=4)
+    assert all(torch.equal(a[0], b[0]) for a, b in zip(plain, zero, strict=True))

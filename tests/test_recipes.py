@@ -20,5 +20,13 @@ def test_overrides_keep_the_rest_and_schedule_names_its_fields():
     recipe = get_recipe("model_4").with_overrides(lr=0.05, seed=None)
     assert recipe.lr == 0.05 and recipe.seed == RECIPES["model_4"].seed
     assert recipe.schedule() == dict(
-        scheduler="onecycle", lr=0.05, epochs=15, step_size=0, gamma=0.1, milestones=(), pct_start=0.3
+        scheduler="onecycle",
+        lr=0.05,
+        epochs=15,
+        step_size=0,
+        gamma=0.1,
+        milestones=(),
+        pct_start=0.3,
+        final_div_factor=1e4,
+        three_phase=False,
     )

@@ -41,7 +41,7 @@ def show_augmented(recipe, n: int = 8, draws: int = 3, data_root=None, seed: int
     generator = torch.Generator().manual_seed(seed)
     rows = {"original": images.unsqueeze(1).float() / 255}
     for draw in range(1, draws + 1):
-        rows[f"draw {draw}"] = augment_batch(images, recipe.rotation, recipe.jitter, generator)
+        rows[f"draw {draw}"] = augment_batch(images, recipe.rotation, recipe.jitter, generator, recipe.translate)
     title = f"{recipe.name}: rotation ±{recipe.rotation:g}°, brightness/contrast jitter {recipe.jitter:g}"
     return plot_digit_rows(rows, title, labels.tolist())
 
