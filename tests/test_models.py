@@ -123,6 +123,11 @@ INITIAL_WEIGHTS = {
     "slim_4k": "f572dc79afe99e43",
     "slim_3k": "d44c3574a1174209",
     "model_5": "b89e4df255c71faa",
+    # Model_5's attempt-2 candidates: digests taken when they were registered (they had no earlier class), so that a
+    # later change to the class cannot silently change the runs recorded for them
+    "m5_early": "e68c78b44e622a0d",
+    "m5_5x5": "c5f6d31fe18dd755",
+    "m5_sep": "94b443e2ddb40c0c",
 }
 
 

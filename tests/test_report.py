@@ -3,7 +3,8 @@ import json
 
 import pytest
 
-from mnist_kit import readme, report, stats
+from mnist_kit import readme as readme_tables
+from mnist_kit import report, stats
 from mnist_kit.__main__ import main
 from mnist_kit.course import ORIGINAL
 from mnist_kit.recipes import get_recipe
@@ -22,6 +23,8 @@ text between
 <!-- frontier:end -->
 <!-- performance:begin -->
 <!-- performance:end -->
+<!-- sweep-speed:begin -->
+<!-- sweep-speed:end -->
 """
 
 
@@ -188,12 +191,12 @@ def results(tmp_path, smoke_run, monkeypatch):
 
 def test_report_rewrites_then_checks_clean(results):
     folder, readme = results
-    assert readme.update_readme(readme, folder, check=True) is False  # stale: 'old' in the table
+    assert readme_tables.update_readme(readme, folder, check=True) is False  # stale: 'old' in the table
     assert readme.read_text() == README  # --check never writes
-    assert readme.update_readme(readme, folder) is False
+    assert readme_tables.update_readme(readme, folder) is False
     text = readme.read_text()
     assert "| model_4 | 7,774 |" in text and f"| {MODEL_4_LABEL} | 1 |" in text and "text between" in text
-    assert readme.update_readme(readme, folder, check=True) is True
+    assert readme_tables.update_readme(readme, folder, check=True) is True
 
 
 def test_sweep_pools_only_seeds_of_the_same_recipe(results, smoke_run):
@@ -222,7 +225,7 @@ def test_malformed_record_fails_and_leaves_the_readme(results):
     del record["history"][0]["test_acc"]
     path.write_text(json.dumps(record))
     with pytest.raises(RecordError, match="model_4.json"):
-        readme.update_readme(readme, folder)
+        readme_tables.update_readme(readme, folder)
     assert readme.read_text() == README
 
 
@@ -233,14 +236,14 @@ def test_smoke_records_do_not_belong_in_results(results):
     record["smoke"] = True
     path.write_text(json.dumps(record))
     with pytest.raises(RecordError, match="smoke"):
-        readme.update_readme(readme, folder)
+        readme_tables.update_readme(readme, folder)
 
 
 def test_missing_markers_are_an_error(results):
     folder, readme = results
     readme.write_text("# no markers here\n")
     with pytest.raises(RecordError, match="results:begin"):
-        readme.update_readme(readme, folder)
+        readme_tables.update_readme(readme, folder)
 
 
 def test_report_command_exit_codes(results, capsys):
@@ -257,7 +260,7 @@ def test_report_command_exit_codes(results, capsys):
 
 def test_committed_readme_matches_committed_results():
     """The instructor's tables in README.md agree with results/ (what `report --check` enforces in CI)."""
-    assert readme.update_readme(check=True), "README tables are stale: run `python -m mnist_kit report`"
+    assert readme_tables.update_readme(check=True), "README tables are stale: run `python -m mnist_kit report`"
 
 
 def test_tuning_round_table_reads_the_split_that_judged_it():
@@ -301,3 +304,21 @@ def test_report_exports_what_it_has_and_nothing_below_it_imports_it():
         imports = [node for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)]
         names = {(node.module or "").split(".")[-1] for node in imports} | {a.name for n in imports for a in n.names}
         assert "report" not in names, f"{path.name} imports report"
+
+
+def test_sweep_speed_table_reads_its_benchmark_record(tmp_path):
+    """Each mode's wall time and its speed-up over the sequential runs, computed from the record's seconds."""
+    record = {
+        "device_name": "CPU: test",
+        "runs": 4,
+        "modes": {
+            "sequential": {"jobs": 1, "threads_per_run": 1, "seconds": 100.0},
+            "jobs": {"jobs": 2, "threads_per_run": 1, "seconds": 40.0},
+        },
+    }
+    (tmp_path / "sweep_speed-cpu.json").write_text(json.dumps(record))
+    rows = readme_tables.sweep_speed_table(tmp_path).splitlines()[2:]
+    assert rows == ["| CPU: test | 4 | sequential | 1 | 1 | 100.0 | 1.00× |", "| CPU: test | 4 | jobs | 2 | 1 | 40.0 | 2.50× |"]
+    (tmp_path / "sweep_speed-cpu.json").write_text(json.dumps({"runs": 4}))
+    with pytest.raises(RecordError, match="malformed benchmark record"):
+        readme_tables.sweep_speed_table(tmp_path)
