@@ -318,7 +318,10 @@ def test_sweep_speed_table_reads_its_benchmark_record(tmp_path):
     }
     (tmp_path / "sweep_speed-cpu.json").write_text(json.dumps(record))
     rows = readme_tables.sweep_speed_table(tmp_path).splitlines()[2:]
-    assert rows == ["| CPU: test | 4 | sequential | 1 | 1 | 100.0 | 1.00× |", "| CPU: test | 4 | jobs | 2 | 1 | 40.0 | 2.50× |"]
+    assert rows == [
+        "| CPU: test | 4 | sequential | 1 | 1 | 100.0 | 1.00× |",
+        "| CPU: test | 4 | jobs | 2 | 1 | 40.0 | 2.50× |",
+    ]
     (tmp_path / "sweep_speed-cpu.json").write_text(json.dumps({"runs": 4}))
     with pytest.raises(RecordError, match="malformed benchmark record"):
         readme_tables.sweep_speed_table(tmp_path)
