@@ -12,7 +12,7 @@ from pathlib import Path
 
 from .paths import atomic_write_bytes, default_results_dir, project_root
 from .records import RecordError
-from .report import frontier_table, markdown_table, results_table, sweep_table
+from .report import ablation_table, frontier_table, markdown_table, results_table, sweep_table
 
 __all__ = ["performance_table", "sweep_speed_table", "render_tables", "fill_markers", "update_readme"]
 
@@ -68,6 +68,7 @@ def render_tables(results_dir: Path) -> dict[str, str]:
         "results": results_table(results_dir),
         "sweep": sweep_table(results_dir / "sweep"),
         "frontier": frontier_table(results_dir),
+        "ablation": ablation_table(results_dir),
         "performance": performance_table(results_dir / "benchmarks"),
         "sweep-speed": sweep_speed_table(results_dir / "benchmarks"),
     }

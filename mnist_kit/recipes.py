@@ -111,6 +111,13 @@ ABLATIONS: dict[str, Recipe] = {
     )
 }
 ABLATION_SEEDS = (1, 2)
+ABLATION_BASES = {  # the iteration each single change starts from
+    "m1_width": "model_1",
+    "m1_rotation": "model_1",
+    "m2_rotation": "model_2",
+    "m2_jitter": "model_2",
+    "m2_schedule": "model_2",
+}
 
 
 # A stronger recipe, searched on the validation split only (seeds 1-4; the test set is never read). The rule, fixed

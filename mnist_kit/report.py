@@ -13,11 +13,20 @@ from pathlib import Path
 
 from .course import HOLD_EPOCHS, ORIGINAL, PARAMETER_BUDGET, STEADY_EPOCHS, TARGET
 from .models import MODELS, channel_widths, get_model
-from .records import RecordError, candidate_label, frontier_points, full_runs, sweeps
-from .stats import accuracies, epochs_at_target, longest_streak, lowest_of_last, summarize, sweep_summary
+from .recipes import ABLATION_BASES, ABLATIONS
+from .records import RecordError, candidate_label, config_changes, frontier_points, full_runs, sweeps
+from .stats import (
+    accuracies,
+    epochs_at_target,
+    longest_streak,
+    lowest_of_last,
+    mean_std,
+    summarize,
+    sweep_summary,
+)
 
 __all__ = ["markdown_table", "summary_markdown", "compare_with_original", "checklist_markdown", "iterations_table"]
-__all__ += ["validation_table", "tuning_round_markdown", "sweep_markdown", "frontier_table"]
+__all__ += ["validation_table", "tuning_round_markdown", "sweep_markdown", "frontier_table", "ablation_table"]
 
 NOISE_POINTS = 0.1  # a train-test gap smaller than this (in points) is within run-to-run noise
 
@@ -259,6 +268,41 @@ def validation_table(records: list) -> str:
     header = ["candidate", "channels", "parameters", "seeds", "final train accuracy"]
     header += [f"lowest of last {HOLD_EPOCHS}", f"lowest of last {STEADY_EPOCHS}", "final validation accuracy"]
     return markdown_table(header, "llrlrrrr", rows)
+
+
+def ablation_table(results_dir: Path) -> str:
+    """One change at a time (``recipes.ABLATIONS``, records in ``results/ablation/``): each run's change from the
+    iteration it starts from, on the validation split, mean ± std over its seeds; the spread says how large the
+    run-to-run noise is. Rows in the order of ``ABLATIONS``; a change with no record yet is listed as not run."""
+    found: dict[str, list] = {}
+    for _stem, record in full_runs(results_dir / "ablation") if (results_dir / "ablation").is_dir() else []:
+        found.setdefault(record["recipe"], []).append(record)
+    rows = []
+    for name, recipe in ABLATIONS.items():
+        base = ABLATION_BASES.get(name)
+        change = (
+            "the iteration itself"
+            if base is None
+            else ", ".join(
+                f"{'network' if k == 'model' else k} {a} → {b}"
+                for k, (a, b) in config_changes(ABLATIONS[base].to_dict(), recipe.to_dict()).items()
+            )
+        )
+        group = sorted(found.get(name, []), key=lambda r: r["seed"])
+        if not group:
+            rows.append([name, change, "not run yet", "–", "–", "–"])
+            continue
+        lows = [lowest_of_last(accuracies(r), HOLD_EPOCHS) for r in group]
+        finals = [accuracies(r)[-1] for r in group]
+        trains = [r["history"][-1]["train_acc"] for r in group]
+        spread = [
+            f"{mean_std(v).mean:.2f} ± {mean_std(v).std:.2f} %" if len(v) > 1 else f"{v[0]:.2f} % (one seed)"
+            for v in (lows, finals, trains)
+        ]
+        rows.append([name, change, ", ".join(str(r["seed"]) for r in group), *spread])
+    header = ["run", "what it changes", "seeds", f"lowest of last {HOLD_EPOCHS} (validation)"]
+    header += ["final validation accuracy", "final train accuracy"]
+    return markdown_table(header, "lllrrr", rows)
 
 
 def tuning_round_markdown(tuning: dict, round_number: int = 4) -> str:

@@ -25,6 +25,8 @@ text between
 <!-- performance:end -->
 <!-- sweep-speed:begin -->
 <!-- sweep-speed:end -->
+<!-- ablation:begin -->
+<!-- ablation:end -->
 """
 
 
@@ -325,3 +327,28 @@ def test_sweep_speed_table_reads_its_benchmark_record(tmp_path):
     (tmp_path / "sweep_speed-cpu.json").write_text(json.dumps({"runs": 4}))
     with pytest.raises(RecordError, match="malformed benchmark record"):
         readme_tables.sweep_speed_table(tmp_path)
+
+
+def test_ablation_table_pools_each_change_over_its_seeds(tmp_path):
+    """Each single change is named from the recipes, its seeds pooled (mean ± std); a change not run says so."""
+    config = {**get_recipe("model_1").to_dict(), "name": "m1_rotation", "rotation": 5}
+    for seed, accs in ((1, [99.0, 99.2, 99.3, 99.1]), (2, [99.0, 99.3, 99.1, 99.3])):
+        record = fake_record(accs, seed=seed, config={**config, "seed": seed}, recipe="m1_rotation")
+        history = [
+            {
+                **{k: v for k, v in row.items() if not k.startswith("test")},
+                "val_acc": row["test_acc"],
+                "val_loss": row["test_loss"],
+            }
+            for row in record["history"]
+        ]
+        data = {**record.to_dict(), "evaluated_on": "validation", "history": history}
+        (tmp_path / "ablation").mkdir(exist_ok=True)
+        (tmp_path / "ablation" / f"m1_rotation-seed{seed}.json").write_text(json.dumps(data))
+    rows = {line.split(" | ")[0][2:]: line for line in report.ablation_table(tmp_path).splitlines()[2:]}
+    # lowest of the last 3: 99.1 and 99.1; final: 99.1 and 99.3 (mean 99.2, std 0.1414)
+    assert (
+        rows["m1_rotation"]
+        == "| m1_rotation | rotation 7 → 5 | 1, 2 | 99.10 ± 0.00 % | 99.20 ± 0.14 % | 99.00 ± 0.00 % |"
+    )
+    assert rows["m2_jitter"] == "| m2_jitter | jitter 0.1 → 0.0 | not run yet | – | – | – |"
