@@ -271,10 +271,9 @@ def validation_table(records: list) -> str:
 
 
 def ablation_table(results_dir: Path) -> str:
-    """One change at a time (``recipes.ABLATIONS``, records in ``results/ablation/``): each run's change from the
-    iteration it starts from, on the validation split, mean ± std over its seeds; the spread says how large the
-    run-to-run noise is. Rows in the order of ``ABLATIONS``; a change with no record yet is listed as not run."""
-    found: dict[str, list] = {}
+    """One change at a time (``recipes.ABLATIONS``; ``results/ablation/``): each change from the iteration it starts
+    from, on the validation split, mean ± std over its seeds (the noise to beat); one not yet run says so."""
+    found: dict[str, list] = {name: [] for name in ABLATIONS}
     for _stem, record in full_runs(results_dir / "ablation") if (results_dir / "ablation").is_dir() else []:
         found.setdefault(record["recipe"], []).append(record)
     rows = []
@@ -288,7 +287,7 @@ def ablation_table(results_dir: Path) -> str:
                 for k, (a, b) in config_changes(ABLATIONS[base].to_dict(), recipe.to_dict()).items()
             )
         )
-        group = sorted(found.get(name, []), key=lambda r: r["seed"])
+        group = sorted(found[name], key=lambda r: r["seed"])
         if not group:
             rows.append([name, change, "not run yet", "–", "–", "–"])
             continue
