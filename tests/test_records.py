@@ -171,7 +171,9 @@ def test_a_record_reads_as_attributes_and_as_the_json_it_came_from():
     assert record.history is record["history"] and record["history"] == raw["history"]
     assert record["config"]["dropout"] == record.config["dropout"] == raw["config"]["dropout"]
     assert record.get("evaluated_on") == "test" and record.get("no such key", 7) == 7 and "seed" in record
-    assert record.to_dict() == raw and list(record) == list(raw)  # the JSON format, keys in order, unchanged
+    # the JSON format, keys in order, unchanged; the config gains any Recipe setting added since, at its default
+    assert record.to_dict() == {**raw, "config": records.complete_config(raw["config"])} and list(record) == list(raw)
+    assert list(record.config)[: len(raw["config"])] == list(raw["config"])  # the recorded settings come first
     with pytest.raises(KeyError):
         record["no such key"]
 
