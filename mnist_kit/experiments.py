@@ -7,14 +7,16 @@ One way to run an experiment, whatever it changes:
     run, path = experiment(MyNet, name="my_net", base="model_4")        # your own nn.Module, on model_4's recipe
     table, figure = compare(path, "model_1")                            # beside the course's results/model_1.json
 
-``run_lesson("model_1")`` re-runs a lesson's recipe as written into ``my_runs/model_1.json`` and shows it beside
-the course's record. Nothing here writes ``results/``: the course's records come only from the instructor's
-``make`` targets. A smoke run (``MNIST_KIT_SMOKE=1``, as under pytest) is recorded in the scratch folder, like
-every smoke run. Taught in every notebook's exercises.
+``run_lesson("model_1")`` is every lesson's training cell: a student's run of the recipe as written goes to
+``my_runs/model_1.json`` and is shown beside the course's record. Only the instructor's ``make reproduce``
+(``tools/run_notebooks.py --course``, which sets ``MNIST_KIT_COURSE_RUN=1`` for the notebooks' kernels) makes the
+lessons record in ``results/``; nothing else here writes there. A smoke run (``MNIST_KIT_SMOKE=1``, as under
+pytest) is recorded in the scratch folder, like every smoke run. Taught in every notebook's exercises.
 """
 
 from __future__ import annotations
 
+import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -27,8 +29,9 @@ from .grade import accuracies, grade, record_of
 from .paths import my_runs_dir
 from .recipes import Recipe, get_recipe
 from .records import save_run
-from .runs import smoke_mode
+from .runs import smoke_mode, train_and_record
 
+COURSE_RUN_ENV = "MNIST_KIT_COURSE_RUN"
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 WHY_RUNS_DIFFER = (
     "Your run and the course's use the same recipe and seed, yet their accuracies may differ by a few hundredths "
@@ -134,8 +137,22 @@ def compare(mine, base="model_1"):
     return comparison_table(records, labels), plot_comparison(curves)
 
 
+def course_run() -> bool:
+    """True in the instructor's ``make reproduce`` (``MNIST_KIT_COURSE_RUN=1``): the lessons record in ``results/``."""
+    value = os.environ.get(COURSE_RUN_ENV, "0").strip()
+    if value not in ("0", "1", ""):
+        raise ValueError(f"{COURSE_RUN_ENV} must be 1 (the course's own run) or 0, got {value!r}")
+    return value == "1"
+
+
 def run_lesson(recipe_name: str, **experiment_args) -> tuple[Run, Path | None]:
-    """Re-run a lesson's recipe as written into ``my_runs/<recipe>.json`` and show it beside the course's run."""
+    """A lesson's training cell: the recipe as written, from scratch, with its seed; returns ``(run, json_path)``.
+
+    A student's run goes to ``my_runs/<recipe>.json`` and is shown beside the course's committed record; in the
+    instructor's ``make reproduce`` (``course_run()``) it *is* the course's record, ``results/<recipe>.json``."""
+    if course_run():
+        fit_args = {k: v for k, v in experiment_args.items() if k not in ("folder",)}
+        return train_and_record(get_recipe(recipe_name), **fit_args)
     from IPython.display import Markdown, display
 
     run, path = experiment(recipe_name, name=recipe_name, base=recipe_name, **experiment_args)

@@ -9,13 +9,15 @@ and ``model_changes`` are the diffs each iteration begins with.
 from __future__ import annotations
 
 import inspect
+import json
 import textwrap
 from pathlib import Path
 
 import torch.nn as nn
 from IPython.display import Markdown
 
-from .models import conv_budget, count_parameters, get_model
+from .models import conv_budget, count_parameters, get_model, receptive_field_table
+from .paths import default_results_dir
 from .records import config_changes
 from .report import signed
 
@@ -133,3 +135,71 @@ def budget_markdown(names: list[str]) -> str:
     totals = [sum(row["parameters"] for row in b.values()) for b in budgets.values()]
     lines.append("| **total** | " + " | ".join(f"**{t:,}**" for t in totals) + " |")
     return "\n".join(lines)
+
+
+RF_COLUMNS = ("type", "kernel", "stride", "padding", "output_size", "receptive_field", "jump", "start")
+
+
+def receptive_field_changes(before_name: str, after_name: str) -> str:
+    """The rows of the receptive-field table (``models.receptive_field_table``) that differ between two registered
+    models, or one sentence saying the tables are the same, so a lesson never prints an unchanged table again.
+
+    Taught in ``notebooks/02_model_2.ipynb`` onwards.
+    """
+    old = {row["layer"]: row for row in receptive_field_table(get_model(before_name))}
+    new = {row["layer"]: row for row in receptive_field_table(get_model(after_name))}
+    names = _in_order(list(old), list(new))
+    changed = [
+        n for n in names if [old.get(n, {}).get(c) for c in RF_COLUMNS] != [new.get(n, {}).get(c) for c in RF_COLUMNS]
+    ]
+    if not changed:
+        last = list(new.values())[-1]
+        return (
+            f"_The receptive-field table of {after_name} is the same as {before_name}'s, row for row: the same "
+            f"kernels, strides and paddings, so the last layer still sees {last['receptive_field']}×"
+            f"{last['receptive_field']} input pixels._"
+        )
+
+    def cells(row):
+        if not row:
+            return "– | – | –"
+        return f"{row['output_size']} | {row['receptive_field']} | {row['jump']}"
+
+    lines = [
+        f"| layer | {before_name}: size · RF · jump | {after_name}: size · RF · jump |",
+        "| --- | --- | --- |",
+    ]
+    lines += [
+        f"| {n} | {cells(old.get(n)).replace(' | ', ' · ')} | {cells(new.get(n)).replace(' | ', ' · ')} |"
+        for n in changed
+    ]
+    return "\n".join(lines)
+
+
+def _epoch_seconds(device: str) -> tuple[float, str] | None:
+    """Seconds per epoch of Model_4 on the fast pipeline, and the device, from ``results/benchmarks/``."""
+    path = default_results_dir() / "benchmarks" / f"epoch_speed-{device}.json"
+    if not path.is_file():
+        return None
+    bench = json.loads(path.read_text())
+    fast = next(p for p in bench["pipelines"] if p["pipeline"] == "fast")
+    return fast["epoch_seconds"], bench["device_name"]
+
+
+def _duration(seconds: float) -> str:
+    return f"{seconds:.0f} s" if seconds < 90 else f"{seconds / 60:.0f} min"
+
+
+def exercise_time(epochs: int, runs: int = 1) -> Markdown:
+    """How long an exercise of ``runs`` training runs of ``epochs`` epochs takes, from the measured epoch times in
+    ``results/benchmarks/`` (Model_4 on the fast pipeline; the course's other networks are within a few thousand
+    parameters of it). Every solution states it."""
+    parts = []
+    for device, where in (("cpu", "on a CPU"), ("cuda", "on a GPU")):
+        measured = _epoch_seconds(device)
+        if measured:
+            seconds, name = measured
+            name = name.removeprefix("CPU: ")
+            parts.append(f"about {_duration(seconds * epochs * runs)} {where} ({name}: {seconds:.1f} s an epoch)")
+    what = f"{runs} run{'s' if runs > 1 else ''} of {epochs} epoch{'s' if epochs > 1 else ''}"
+    return Markdown(f"⏱ {what}: " + "; ".join(parts) + ". Measured by `benchmarks/epoch_speed.py` for Model_4.")

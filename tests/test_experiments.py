@@ -2,7 +2,9 @@
 and compare with the course's committed run; the command line routes a changed recipe the same way."""
 
 import dataclasses
+import importlib.util
 import json
+import os
 
 import pytest
 import torch.nn.functional as F
@@ -16,6 +18,7 @@ from mnist_kit.recipes import get_recipe
 from mnist_kit.records import load_record
 
 RESULTS = paths.default_results_dir()
+ROOT = paths.project_root()
 
 
 def snapshot(folder) -> dict:
@@ -128,3 +131,44 @@ def test_the_command_line_records_a_changed_recipe_in_my_runs(argv, where, my_ru
     expected = {"my_runs": my_runs, "elsewhere": "elsewhere", None: None}[where]
     assert calls[0]["results_dir"] == expected
     assert ("recording in" in capsys.readouterr().out) == (where == "my_runs")
+
+
+def test_a_lesson_run_is_the_students_unless_the_instructor_reproduces_the_course(
+    smoke_run, my_runs, tmp_path, monkeypatch
+):
+    """``run_lesson`` records in my_runs/ for a student; ``make reproduce`` (``tools/run_notebooks.py --course``
+    sets MNIST_KIT_COURSE_RUN=1) records the course's run in results/ instead. The real smoke run relabelled
+    as a full one stands in for the training."""
+
+    def fake_fit(recipe, *, smoke, **fit_args):  # a finished 2-epoch run of the recipe
+        return dataclasses.replace(smoke_run, recipe=recipe.with_overrides(epochs=2), smoke=False)
+
+    monkeypatch.setattr(experiments, "fit", fake_fit)
+    monkeypatch.setattr(runs, "fit", fake_fit)
+    monkeypatch.delenv(experiments.COURSE_RUN_ENV, raising=False)
+    assert not experiments.course_run()
+    before = snapshot(RESULTS)
+    _, path = run_lesson("model_1", smoke=False)  # shown beside the course's results/model_1.json
+    assert path == my_runs / "model_1.json" and snapshot(RESULTS) == before
+    monkeypatch.setenv(paths.RESULTS_ENV, str(tmp_path / "course"))
+    monkeypatch.setenv(experiments.COURSE_RUN_ENV, "1")
+    assert experiments.course_run()
+    _, path = run_lesson("model_1", smoke=False)
+    assert path == tmp_path / "course" / "model_1-epochs2.json" and load_record(path)["recipe"] == "model_1"
+    monkeypatch.setenv(experiments.COURSE_RUN_ENV, "yes")
+    with pytest.raises(ValueError, match="MNIST_KIT_COURSE_RUN must be 1"):
+        experiments.course_run()
+
+
+def test_the_notebook_runner_makes_the_lessons_the_courses_only_when_asked(monkeypatch, tmp_path):
+    spec = importlib.util.spec_from_file_location("run_notebooks", ROOT / "tools" / "run_notebooks.py")
+    runner = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(runner)
+    seen = []
+    monkeypatch.setattr(runner, "run_notebook", lambda path: seen.append(os.environ.get(runner.COURSE_RUN_ENV)) or 0)
+    monkeypatch.setenv(experiments.COURSE_RUN_ENV, "0")  # restored after the test, whatever the runner sets
+    notebook = tmp_path / "x.ipynb"
+    notebook.write_text("{}")
+    assert runner.main([str(notebook)]) == 0
+    assert runner.main(["--course", str(notebook)]) == 0
+    assert seen == ["0", "1"]

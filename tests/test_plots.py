@@ -224,3 +224,20 @@ def test_confusion_matrix_and_per_class_accuracy(predictions):
     assert mat_ax.get_title() == "Mistakes: 4 of 8"
     assert sorted(t.get_text() for t in mat_ax.texts) == ["1", "1", "1", "1"]
     assert [round(p.get_height()) for p in bar_ax.patches][:4] == [100, 0, 0, 100]
+
+
+def test_confusion_numbers_contrast_with_their_cell():
+    """A count on a dark red cell is white, on a pale one black: every number readable."""
+    import matplotlib.colors as mcolors
+
+    labels = torch.tensor([1] * 20 + [2] * 2)
+    guesses = torch.tensor([7] * 20 + [3] * 2)  # twenty 1s taken for 7 (darkest cell), two 2s for 3 (pale)
+    predictions = Predictions(torch.rand(22, 1, 28, 28), labels, guesses, torch.full((22,), 0.9))
+    mat_ax = plots.plot_confusion(predictions).get_axes()[0]
+    image = mat_ax.get_images()[0]
+    for text in mat_ax.texts:
+        x, y = text.get_position()
+        cell = image.cmap(image.norm(image.get_array()[int(y), int(x)]))
+        luminance = 0.2126 * cell[0] + 0.7152 * cell[1] + 0.0722 * cell[2]
+        assert (mcolors.to_rgb(text.get_color()) == (1, 1, 1)) == (luminance < 0.5), (text.get_text(), luminance)
+    assert {t.get_text() for t in mat_ax.texts} == {"20", "2"}

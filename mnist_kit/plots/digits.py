@@ -99,12 +99,14 @@ def plot_confusion(predictions) -> Figure:
     mistakes.fill_diagonal_(0)
     fig = Figure(figsize=(11, 4.5))
     mat_ax, bar_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
-    mat_ax.imshow(mistakes.numpy(), cmap="Reds")
+    mat_ax.imshow(mistakes.numpy(), cmap="Reds", vmin=0, vmax=max(1, mistakes.max().item()))
+    dark = mistakes.max().item() / 2  # white numbers on the darker half of the colour scale, black on the lighter
     for t in range(10):
         for p in range(10):
             count = matrix[t, p].item()
             if count and t != p:
-                mat_ax.text(p, t, str(count), ha="center", va="center", fontsize=8)
+                colour = "white" if count > dark else "black"
+                mat_ax.text(p, t, str(count), ha="center", va="center", fontsize=10, color=colour, fontweight="bold")
     mat_ax.set(
         xticks=range(10),
         yticks=range(10),
