@@ -1,11 +1,12 @@
-"""Command line: ``python -m mnist_kit data | train | sweep | frontier | ablation | report | grade | lab | test``
+"""Command line: ``python -m mnist_kit data | train | sweep | frontier | ablation | search | report | grade | lab |
+test``
 (``--help`` on each).
 
 ``train`` with settings other than the course's recipe (``--epochs 5``, ``--seed 7``) records in ``my_runs/``, not
 ``results/``; ``--out DIR`` picks the folder. The course's own runs (each recipe as written, ``--pipeline classic``,
-``--val``, ``sweep``, ``frontier``, ``ablation``) go to ``results/``. Training commands read the smoke switch
-``MNIST_KIT_SMOKE`` once (``runs.smoke_mode``); ``--smoke`` and ``--full`` override it. ``lab`` and ``test`` are what
-``make lab`` and ``make test`` run, for machines without ``make`` (Windows).
+``--val``, ``sweep``, ``frontier``, ``ablation``, ``search``) go to ``results/``. Training commands read the smoke
+switch ``MNIST_KIT_SMOKE`` once (``runs.smoke_mode``); ``--smoke`` and ``--full`` override it. ``lab`` and ``test``
+are what ``make lab`` and ``make test`` run, for machines without ``make`` (Windows).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import subprocess
 import sys
 
 from .paths import project_root
-from .recipes import ABLATION_SEEDS, ABLATIONS, FRONTIER, FRONTIER_SEEDS, RECIPES
+from .recipes import ABLATION_SEEDS, ABLATIONS, FRONTIER, FRONTIER_SEEDS, RECIPES, SEARCH_SEEDS
 
 DEVICES = ("cpu", "cuda", "mps")  # devices.DEVICES, named here so that --help and report need no torch
 
@@ -57,7 +58,7 @@ def _add_run_options(*subs) -> None:
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnist_kit", description="The mnist-kit course tools.")
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{data,train,sweep,frontier,ablation,report,grade,lab,test}"
+        dest="command", required=True, metavar="{data,train,sweep,frontier,ablation,search,report,grade,lab,test}"
     )
 
     data = commands.add_parser("data", help="prepare and verify MNIST in torchvision's layout")
@@ -70,8 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("recipe", choices=list(RECIPES), help="which iteration to train")
     sweep.add_argument("--seeds", type=int, nargs="+", required=True, help="e.g. --seeds 1 2 3")
     frontier, ablation = _frontier_and_ablation_parsers(commands)
-    _add_parallel_options(sweep, frontier, ablation)
-    _add_run_options(train, sweep, frontier, ablation)
+    search = _search_parser(commands)
+    _add_parallel_options(sweep, frontier, ablation, search)
+    _add_run_options(train, sweep, frontier, ablation, search)
     for sub in (train, sweep):
         sub.add_argument("--pipeline", choices=["fast", "classic"], help="data pipeline (default: the recipe's)")
         sub.add_argument(
@@ -117,6 +119,24 @@ def _frontier_and_ablation_parsers(commands):
     return frontier, ablation
 
 
+def _search_parser(commands):
+    search = commands.add_parser(
+        "search", help="the stronger-recipe search: train each candidate on the validation split, judge the round"
+    )
+    search.add_argument("which", choices=list(SEARCH_SEEDS), help="which search: Model_5's or Model_4's")
+    search.add_argument("--names", nargs="+", help="some candidates only (default: all; recipes.SEARCH_MODEL_5, _4)")
+    search.add_argument("--seeds", type=int, nargs="+", help="default: the search's (model_5: 1 2; model_4: 1-4)")
+    search.add_argument(
+        "--again", action="store_true", help="retrain seeds already in results/validation/ (default: skip them)"
+    )
+    search.add_argument(
+        "--judge",
+        action="store_true",
+        help="train nothing: judge the round from results/validation/ into results/tuning/<which>.json",
+    )
+    return search
+
+
 def _add_parallel_options(*subs) -> None:
     for sub in subs:
         sub.add_argument(
@@ -152,6 +172,8 @@ def main(argv=None) -> int:
         if args.command == "test":
             prepare_mnist(args.data_root)
             return _test()
+        if args.command == "search" and args.judge:
+            return _judge(args)
         return _train(args)
     except (DataError, ValueError) as exc:  # RecordError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
@@ -162,7 +184,7 @@ def _train(args) -> int:
     from .engine import get_device
     from .parallel import RunsFailed
     from .recipes import get_recipe
-    from .runs import ablation, frontier, smoke_mode, sweep, train_and_record
+    from .runs import ablation, frontier, search, smoke_mode, sweep, train_and_record
 
     # On Ray the runs' device is the cluster's: --device cuda asks it for GPU shares, the driver needs none.
     device = (args.device or "cpu") if getattr(args, "backend", "local") == "ray" else get_device(args.device)
@@ -178,6 +200,10 @@ def _train(args) -> int:
             return 0 if finished else 130
         if args.command == "ablation":
             _paths, finished = ablation(args.names, args.seeds, **common, **_parallel(args, device))
+            return 0 if finished else 130
+        if args.command == "search":
+            search_args = dict(again=args.again, **common, **_parallel(args, device))
+            _paths, finished = search(args.which, args.names, args.seeds, **search_args)
             return 0 if finished else 130
         recipe = get_recipe(args.recipe).with_overrides(pipeline=args.pipeline)
         common["validation"] = args.val
@@ -200,6 +226,20 @@ def _parallel(args, device) -> dict:
 
     jobs = args.jobs if args.jobs is not None else default_jobs(device)
     return dict(jobs=jobs, backend=args.backend, ray_address=args.ray_address)
+
+
+def _judge(args) -> int:
+    """``search --judge``: the round from the records already there, trained nothing; prints its table."""
+    from .paths import default_results_dir
+    from .readme import search_table
+    from .runs import judge_search
+    from .tuning import search_candidates
+
+    search_candidates(args.which, args.names)  # an unknown name is an error here too
+    results_dir = args.results_dir or default_results_dir()
+    print(judge_search(results_dir, args.which))
+    print(search_table(results_dir, args.which))
+    return 0
 
 
 def _train_dir(args, recipe, smoke: bool):

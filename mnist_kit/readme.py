@@ -1,8 +1,10 @@
-"""The README's generated tables: which tables it holds, the benchmark tables, and writing them between their markers.
+"""The README's generated tables: which tables it holds, the benchmark and search-round tables, and writing them
+between their markers.
 
 ``python -m mnist_kit report`` rewrites each table between ``<!-- name:begin -->`` and ``<!-- name:end -->`` from
 ``results/``; ``report --check`` (run by ``make test``) fails when the README is stale or a record is malformed,
-and never writes. The run tables themselves are ``report``'s; the benchmark records are read here.
+and never writes. The run tables themselves are ``report``'s; the benchmark records and the search's rounds
+(``results/tuning/<which>.json``, judged by ``tuning``) are read here. ``search_round_markdown`` is also notebook 5's.
 """
 
 from __future__ import annotations
@@ -13,8 +15,10 @@ from pathlib import Path
 from .paths import atomic_write_bytes, default_results_dir, project_root
 from .records import RecordError
 from .report import ablation_table, frontier_table, markdown_table, results_table, sweep_table
+from .tuning import load_round
 
-__all__ = ["performance_table", "sweep_speed_table", "render_tables", "fill_markers", "update_readme"]
+__all__ = ["performance_table", "sweep_speed_table", "search_round_markdown", "search_table", "render_tables"]
+__all__ += ["fill_markers", "update_readme"]
 
 
 def performance_table(bench_dir: Path) -> str:
@@ -63,12 +67,62 @@ def sweep_speed_table(bench_dir: Path) -> str:
     return markdown_table(header, "lrlrrrr", rows)
 
 
+def search_round_markdown(result: dict) -> str:
+    """A search's round (``tuning.judge``) as a table, best first: each candidate, what it changes from its base,
+    the lowest validation accuracy of the judged window per seed, their mean ± std, the other window's mean and its
+    rank (the winner in bold); then the incomplete candidates, unranked; then one line naming the winner."""
+    w, o = result["window"], result["other_window"]
+    rows = []
+    for c in result["candidates"]:
+        if c["seeds"]:
+            per_seed = dict(zip(c["seeds"], c[f"val_min_last{w}"], strict=True))
+            mean = f"{c[f'mean_val_min_last{w}']:.2f} ± {c[f'std_val_min_last{w}']:.2f} %"
+            if c["missing_seeds"]:  # not ranked: no spread to show, only the seeds there are
+                mean = f"{c[f'mean_val_min_last{w}']:.2f} % ({len(c['seeds'])} of {len(result['seeds'])} seeds)"
+            other = f"{c[f'mean_val_min_last{o}']:.2f} %"
+        else:
+            per_seed, mean, other = {}, "–", "–"
+        seeds = ", ".join(f"{per_seed[s]:.2f}" if s in per_seed else "–" for s in result["seeds"])
+        name = f"**{c['name']}** (winner)" if c["name"] == result["winner"] else c["name"]
+        rank = str(c["rank"]) if c["rank"] is not None else _missing(c["missing_seeds"])
+        rows.append([rank, name, f"{c['parameters']:,}", c["change"], seeds, mean, other])
+    header = ["rank", "candidate", "parameters", "what it changes", f"lowest of last {w}, seeds {_seeds(result)}"]
+    header += [f"lowest of last {w}, mean ± std", f"lowest of last {o}, mean"]
+    table = markdown_table(header, "llrllrr", rows)
+    if result["winner"] is None:
+        return table + "\n\n_No candidate has all its seeds yet: nothing ranked._"
+    how = {"window": "a clear lead", "other window": "the other window, after a tie", "parameters": "fewer parameters"}
+    how.update(mean="the higher mean, after a tie on both windows and parameters", alone="the only one ranked")
+    verdict = f"Winner by the rule: **{result['winner']}** ({how[result['decided_by']]})."
+    if not result["complete"]:
+        verdict += " Provisional: some candidates are incomplete."
+    return f"{table}\n\n{verdict} Judged on the validation split; the test set was not read."
+
+
+def _missing(seeds: list[int]) -> str:
+    return f"incomplete (seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))} missing)"
+
+
+def _seeds(result: dict) -> str:
+    return ", ".join(map(str, result["seeds"]))
+
+
+def search_table(results_dir: Path, which: str) -> str:
+    """The README's table of one search's round, or a line saying none was judged yet."""
+    result = load_round(results_dir, which)
+    if result is None:
+        return f"_No {which} round judged yet: `make search` (`python -m mnist_kit search {which}`)._"
+    return search_round_markdown(result)
+
+
 def render_tables(results_dir: Path) -> dict[str, str]:
     return {
         "results": results_table(results_dir),
         "sweep": sweep_table(results_dir / "sweep"),
         "frontier": frontier_table(results_dir),
         "ablation": ablation_table(results_dir),
+        "search-model_5": search_table(results_dir, "model_5"),
+        "search-model_4": search_table(results_dir, "model_4"),
         "performance": performance_table(results_dir / "benchmarks"),
         "sweep-speed": sweep_speed_table(results_dir / "benchmarks"),
     }

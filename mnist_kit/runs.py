@@ -1,11 +1,12 @@
 """Training runs that leave a record: ``train_and_record`` (one run), ``sweep`` (one run per seed),
-``frontier`` and ``ablation`` (one run per network or change and seed; side by side with ``jobs``).
+``frontier``, ``ablation`` and ``search`` (one run per network, change or candidate and seed; side by side with
+``jobs``).
 
 How long a run is depends on one switch, ``MNIST_KIT_SMOKE``: ``1`` makes every run a smoke run (one
 epoch on a small real subset, recorded in a scratch folder); unset or ``0``, runs are full length; any
 other value is an error. ``smoke_mode`` reads it, once, where a run starts: ``python -m mnist_kit train |
-sweep | frontier`` reads it and passes ``smoke`` on (``--smoke`` / ``--full`` override it); the functions
-below read it when they are not told ``smoke=`` (the notebooks call them so). The root ``conftest.py``
+sweep | frontier | ablation | search`` reads it and passes ``smoke`` on (``--smoke`` / ``--full`` override it);
+the functions below read it when they are not told ``smoke=`` (the notebooks call them so). The root ``conftest.py``
 (every pytest run, the notebooks' kernels included) and ``.ci/run`` set it to ``1``; nothing else (no CI
 or pytest variable) is consulted. What the notebooks and the command line call.
 """
@@ -18,8 +19,9 @@ from pathlib import Path
 from .engine import fit
 from .parallel import Job, run_jobs
 from .paths import default_results_dir
-from .recipes import ABLATIONS, get_recipe
+from .recipes import ABLATIONS, SEARCH_SEEDS, get_recipe
 from .records import frontier_records, record_stem, save_run
+from .tuning import found_records, round_path, search_candidates, write_round
 
 SMOKE_ENV = "MNIST_KIT_SMOKE"
 
@@ -167,3 +169,61 @@ def ablation(
             todo.append(Job(ABLATIONS[name], seed, f"{name}-seed{seed}", base, "ablation", args))
     batch = run_jobs(todo, jobs, backend, ray_address)
     return batch.paths, batch.finished
+
+
+def search(
+    which: str,
+    names=None,
+    seeds=None,
+    *,
+    again: bool = False,
+    smoke: bool | None = None,
+    results_dir=None,
+    jobs: int = 1,
+    backend: str = "local",
+    ray_address: str | None = None,
+    **fit_args,
+) -> tuple[list[Path], bool]:
+    """Train each candidate of a search (``which``: ``"model_5"`` or ``"model_4"``; ``recipes.SEARCH_MODEL_5``,
+    ``SEARCH_MODEL_4``; ``names``: some of them) once per seed (default ``SEARCH_SEEDS[which]``) on the validation
+    split, recorded as ``results/validation/<name>-seed<S>.json``; returns the records written and whether it
+    finished (False after Ctrl-C). A seed with a full validation record of the candidate is not trained again
+    (``tuning.found_records``: attempt 1's ``slim_5k_a.json`` is slim_5k_a's seed 1), so an interrupted search picks
+    up where it stopped; ``again=True`` retrains it, over the same file. Once finished, a full search judges the
+    round (every candidate, its seeds as the rule fixes them) into ``results/tuning/<which>.json``; smoke runs never
+    enter a round. ``jobs``, ``backend``: as for ``sweep``."""
+    candidates = search_candidates(which, names)
+    seeds = tuple(SEARCH_SEEDS[which] if seeds is None else seeds)
+    smoke = smoke_mode() if smoke is None else smoke
+    base = Path(results_dir) if results_dir is not None else default_results_dir()
+    done = {} if smoke else found_records(base, which, fit_args.get("epochs"))
+    todo = []
+    for name, recipe in candidates.items():
+        have = done.get(name, {})
+        skipped = [seed for seed in seeds if seed in have and not again]
+        if skipped:
+            print(f"{name}: seeds {', '.join(map(str, skipped))} already recorded, not trained again")
+        for seed in (s for s in seeds if s not in skipped):
+            stem = have[seed][0] if seed in have else _search_stem(recipe, seed, fit_args.get("epochs"))
+            args = dict(fit_args, seed=seed, smoke=smoke, validation=True)
+            todo.append(Job(recipe, seed, stem, base, "validation", args))
+    batch = run_jobs(todo, jobs, backend, ray_address)
+    if batch.finished and smoke:
+        print("Smoke runs never enter a round: results/tuning/ is left as it is.")
+    elif batch.finished:
+        print(judge_search(base, which))
+    return batch.paths, batch.finished
+
+
+def judge_search(results_dir, which: str) -> str:
+    """Judge a search's round from its records (``tuning.write_round``); returns the line that says so."""
+    result = write_round(results_dir, which)
+    incomplete = sum(c["rank"] is None for c in result["candidates"])
+    verdict = f"winner {result['winner']} (by the {result['decided_by']})" if result["winner"] else "nothing ranked"
+    verdict += f"; {incomplete} candidate(s) incomplete, not ranked" if incomplete else ""
+    return f"Round judged into {round_path(results_dir, which)}: {verdict}"
+
+
+def _search_stem(recipe, seed: int, epochs: int | None) -> str:
+    """``<candidate>-seed<S>``, ``-epochs<E>`` added for a run of another length, so it never replaces a full run."""
+    return f"{recipe.name}-seed{seed}" + (f"-epochs{epochs}" if epochs and epochs != recipe.epochs else "")

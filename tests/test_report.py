@@ -27,6 +27,10 @@ text between
 <!-- sweep-speed:end -->
 <!-- ablation:begin -->
 <!-- ablation:end -->
+<!-- search-model_5:begin -->
+<!-- search-model_5:end -->
+<!-- search-model_4:begin -->
+<!-- search-model_4:end -->
 """
 
 
