@@ -14,11 +14,24 @@ from pathlib import Path
 
 from .paths import atomic_write_bytes, default_results_dir, project_root
 from .records import RecordError
-from .report import ablation_table, frontier_table, markdown_table, results_table, sweep_table
+from .report import ablation_table, frontier_table, labelled_sweeps, markdown_table, results_table, sweep_markdown
 from .tuning import load_round
 
-__all__ = ["performance_table", "sweep_speed_table", "search_round_markdown", "search_table", "render_tables"]
+__all__ = [
+    "sweep_table",
+    "performance_table",
+    "sweep_speed_table",
+    "search_round_markdown",
+    "search_table",
+    "render_tables",
+]
 __all__ += ["fill_markers", "update_readme"]
+
+
+def sweep_table(sweep_dir: Path) -> str:
+    """The README's sweep table: one row a sweep, each hold rate with its 95 % Wilson interval."""
+    labelled = labelled_sweeps(sweep_dir)
+    return sweep_markdown(labelled) if labelled else "_No sweep recorded yet: `make sweep`._"
 
 
 def performance_table(bench_dir: Path) -> str:

@@ -18,6 +18,7 @@ from .records import RecordError, candidate_label, config_changes, frontier_poin
 from .stats import (
     accuracies,
     epochs_at_target,
+    hold_rate,
     longest_streak,
     lowest_of_last,
     mean_std,
@@ -372,15 +373,10 @@ def sweep_markdown(labelled: dict[str, list]) -> str:
         s = sweep_summary(records)
         rows.append(
             [label, ", ".join(map(str, s.seeds)), f"{s.final.mean:.2f} ± {s.final.std:.2f} %", f"{s.min_last:.2f} %"]
-            + [f"{s.hold_last} of {s.n}", f"{s.min_steady:.2f} %", f"{s.hold_steady} of {s.n}"]
+            + [hold_rate(s.hold_last, s.n), f"{s.min_steady:.2f} %", hold_rate(s.hold_steady, s.n)]
             + [f"{s.streak_min}–{s.streak_max}", "; ".join(s.devices)]
         )
     return markdown_table(header, "llrrlrlll", rows)
-
-
-def sweep_table(sweep_dir: Path) -> str:
-    labelled = labelled_sweeps(sweep_dir)
-    return sweep_markdown(labelled) if labelled else "_No sweep recorded yet: `make sweep`._"
 
 
 def frontier_table(results_dir: Path) -> str:
@@ -393,7 +389,7 @@ def frontier_table(results_dir: Path) -> str:
         rows.append(
             [p.name, ", ".join(map(str, p.widths)), f"{p.parameters:,}", ", ".join(map(str, s.seeds))]
             + [f"{s.final.mean:.2f} ± {s.final.std:.2f} %", f"{s.final_min:.2f} %", f"{s.min_last:.2f} %"]
-            + [f"{s.hold_last} of {s.n}", "; ".join(s.devices)]
+            + [hold_rate(s.hold_last, s.n), "; ".join(s.devices)]
         )
     if not rows:
         return "_No frontier recorded yet: `make frontier`._"

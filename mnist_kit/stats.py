@@ -58,6 +58,14 @@ class Interval:
     low: float
     high: float
 
+    def __str__(self) -> str:
+        return f"95 % CI {self.low:.0%}–{self.high:.0%}"
+
+
+def hold_rate(k: int, n: int) -> str:
+    """``"9 of 10 (95 % CI 60%–98%)"``: a hold rate with its Wilson interval, as every table states one."""
+    return f"{k} of {n} ({wilson(k, n)})"
+
 
 def wilson(k: int, n: int, z: float = 1.96) -> Interval:
     """The Wilson score interval (95 % for z = 1.96) of a hold rate: ``k`` of ``n`` seeds held the target.

@@ -135,7 +135,7 @@ def test_checklist_shows_the_sweep_inline():
     assert "- ❌ Every seed holds ≥ 99.4 % over its last 5 epochs: 0 of 2 (lowest 99.00 %)" in lines
     assert "- ➖ Final accuracy over the seeds: 99.44 ± 0.01 % (lowest 99.43 %)" in lines
     row = lines[-1]
-    assert row.startswith(f"| {MODEL_4_LABEL} | 1, 2 | 99.44 ± 0.01 % | 99.39 % | 1 of 2 |")
+    assert row.startswith(f"| {MODEL_4_LABEL} | 1, 2 | 99.44 ± 0.01 % | 99.39 % | 1 of 2 (95 % CI 9%–91%) |")
     assert lines[-3].startswith("| recipe | seeds | final test accuracy") and lines[-4] == ""
     assert "Every seed" not in report.checklist_markdown(sweep[0])
     stricter = report.checklist_markdown(sweep[0], sweep_records=sweep, budget=5000, seeds_needed=1).splitlines()
@@ -219,7 +219,7 @@ def test_sweep_pools_only_seeds_of_the_same_recipe(results, smoke_run):
         smoke_run, smoke=False, recipe=smoke_run.recipe.with_overrides(epochs=2, seed=3, dropout=0.0)
     )  # differs only in a setting the label does not name
     save_run(same_label, folder / "sweep", stem="model_4-seed3")
-    table = report.sweep_table(folder / "sweep")
+    table = readme_tables.sweep_table(folder / "sweep")
     assert f"| {MODEL_4_LABEL} | 1 |" in table and "| model_4 (fast, step, lr 0.05) | 2 |" in table
     assert f"| {MODEL_4_LABEL} [2] | 3 |" in table  # kept apart all the same
 

@@ -73,3 +73,10 @@ def test_wilson_refuses_an_impossible_count():
         stats.wilson(6, 5)
     with pytest.raises(ValueError):
         stats.wilson(0, 0)
+
+
+def test_a_hold_rate_is_stated_with_its_wilson_interval():
+    """Ten seeds cannot tell 10 in 10 from 7 in 10: the table says so with the interval."""
+    assert stats.hold_rate(10, 10) == "10 of 10 (95 % CI 72%–100%)"
+    assert stats.hold_rate(7, 10) == "7 of 10 (95 % CI 40%–89%)"
+    assert stats.hold_rate(0, 5) == "0 of 5 (95 % CI 0%–43%)"
