@@ -16,8 +16,10 @@ from pathlib import Path
 import torch.nn as nn
 from IPython.display import Markdown
 
+from .grade import accuracy_key, record_of
 from .models import conv_budget, count_parameters, get_model, receptive_field_table
 from .paths import default_results_dir
+from .plots.digits import confusion_matrix, per_class_accuracy
 from .records import config_changes
 from .report import signed
 
@@ -114,6 +116,65 @@ def model_changes(before_name: str, after_name: str) -> str:
             f"| **total** | | | **{total_old:,} → {total_new:,} ({signed(total_new - total_old)})** |",
         ]
     )
+
+
+def _schedule_lines(record: dict, key: str, split: str) -> list[str]:
+    """One line per learning-rate cut of a per-epoch schedule: the accuracy before it and the best after it."""
+    history = record["history"]
+    if record["config"].get("scheduler") == "onecycle":  # its rate changes every batch: no cuts to read
+        return []
+    cuts = [i for i in range(1, len(history)) if history[i]["lr"] < history[i - 1]["lr"]]
+    lines = []
+    for n, i in enumerate(cuts):
+        end = cuts[n + 1] if n + 1 < len(cuts) else len(history)
+        before, after = history[i - 1][key], max(row[key] for row in history[i:end])
+        lines.append(
+            f"- After epoch {i} the learning rate fell from {history[i - 1]['lr']:g} to {history[i]['lr']:g}: "
+            f"{split} accuracy {before:.2f} % at epoch {i}, best {after:.2f} % in epochs {i + 1}–{end} "
+            f"({after - before:+.2f} points)."
+        )
+    return lines
+
+
+def _mistake_lines(predictions, most: int) -> list[str]:
+    """The most frequent confusions (true digit read as another) and the weakest digit."""
+    matrix = confusion_matrix(predictions).clone()
+    matrix.fill_diagonal_(0)
+    counts = matrix.flatten()
+    top = [i for i in counts.argsort(descending=True, stable=True).tolist()[:most] if counts[i] > 0]
+    pairs = ", ".join(f"{i // 10} read as {i % 10} ({counts[i]} time{'s' if counts[i] > 1 else ''})" for i in top)
+    accuracy = per_class_accuracy(predictions)
+    present = predictions.labels.unique().tolist()  # a digit with no test image has no accuracy
+    weakest = min(present, key=lambda digit: accuracy[digit].item())
+    return [
+        f"- {int(counts.sum()):,} test digits are misread; the most frequent confusions: {pairs or 'none'}.",
+        f"- The weakest digit is {weakest}: {accuracy[weakest]:.2f} % of its test images are read right.",
+    ]
+
+
+def analysis_numbers(record, predictions=None, most: int = 3) -> Markdown:
+    """A run's own numbers for a lesson's Analysis, read from its record (and its test-set ``predictions``), so the
+    Analysis can stay general while the run behind it is made again: the first and best epochs, what each cut of a
+    StepLR or MultiStepLR rate was followed by, how often training accuracy sat below the evaluated accuracy, and
+    the ``most`` frequent mistakes with the weakest digit.
+
+    Taught in ``notebooks/01_model_1.ipynb``.
+    """
+    record = record_of(record)
+    key, split = accuracy_key(record), record.get("evaluated_on", "test")
+    history = record["history"]
+    first, best = history[0], max(history, key=lambda row: row[key])
+    below = sum(row["train_acc"] < row[key] for row in history)
+    lines = [
+        f"- Epoch 1 ended at {first[key]:.2f} % {split} accuracy (train {first['train_acc']:.2f} %); the best epoch, "
+        f"{best['epoch']} of {len(history)}, reached {best[key]:.2f} %.",
+        *_schedule_lines(record, key, split),
+        f"- Training accuracy was below {split} accuracy in {below} of {len(history)} epochs.",
+    ]
+    if predictions is not None:
+        lines += _mistake_lines(predictions, most)
+    source = "its record, and its test-set predictions" if predictions is not None else "its record"
+    return Markdown(f"**This run's numbers** (from {source}):\n\n" + "\n".join(lines))
 
 
 def budget_markdown(names: list[str]) -> str:

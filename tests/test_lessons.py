@@ -1,10 +1,14 @@
 """What a lesson shows: the library's real source, and the diffs between iterations."""
 
 import inspect
+import json
+from pathlib import Path
 
+import torch
 from IPython.display import Markdown
 
 from mnist_kit import engine, lessons, models
+from mnist_kit.engine import Predictions
 from mnist_kit.models import get_model, layer_shapes
 from mnist_kit.recipes import Recipe, get_recipe
 
@@ -88,3 +92,56 @@ def test_model_changes_model_3_to_model_4():
     assert lessons.model_changes("model_2", "model_3").splitlines()[2:] == [
         "| **total** | | | **7,934 → 7,934 (±0)** |"
     ]  # the same network
+
+
+def _record_with(test_accs: list[float], train_accs: list[float], lrs: list[float], scheduler: str = "step") -> dict:
+    """A valid record (the committed Model_1's, for its fields) with a made-up history."""
+    record = json.loads((Path(__file__).resolve().parent.parent / "results" / "model_1.json").read_text())
+    history = [
+        dict(epoch=i + 1, lr=lr, train_loss=0.1, train_acc=train, test_loss=0.05, test_acc=test, seconds=1.0)
+        for i, (test, train, lr) in enumerate(zip(test_accs, train_accs, lrs, strict=True))
+    ]
+    return {
+        **record,
+        "epochs": len(history),
+        "history": history,
+        "config": {**record["config"], "scheduler": scheduler},
+    }
+
+
+def test_analysis_numbers_reads_the_cuts_and_the_gap_from_the_record():
+    record = _record_with(
+        test_accs=[98.0, 98.5, 99.0, 99.3, 99.2, 99.25],
+        train_accs=[90.0, 98.9, 98.8, 99.0, 99.5, 99.1],
+        lrs=[0.01, 0.01, 0.001, 0.001, 0.0001, 0.0001],
+    )
+    text = lessons.analysis_numbers(record).data
+    assert "Epoch 1 ended at 98.00 % test accuracy (train 90.00 %); the best epoch, 4 of 6, reached 99.30 %." in text
+    # the first cut: 98.50 at epoch 2, the best of epochs 3-4 is 99.30; the second: 99.30 at epoch 4, best 99.25
+    assert (
+        "After epoch 2 the learning rate fell from 0.01 to 0.001: test accuracy 98.50 % at epoch 2, "
+        "best 99.30 % in epochs 3–4 (+0.80 points)." in text
+    )
+    assert (
+        "After epoch 4 the learning rate fell from 0.001 to 0.0001: test accuracy 99.30 % at epoch 4, "
+        "best 99.25 % in epochs 5–6 (-0.05 points)." in text
+    )
+    assert "Training accuracy was below test accuracy in 4 of 6 epochs." in text  # epochs 1, 3, 4, 6
+    assert "misread" not in text  # no predictions given, no mistakes line
+
+
+def test_analysis_numbers_reads_no_cuts_from_a_one_cycle_record():
+    record = _record_with([98.0, 99.0], [97.0, 99.5], [0.01, 0.05], scheduler="onecycle")
+    text = lessons.analysis_numbers(record).data
+    assert "learning rate fell" not in text and "below test accuracy in 1 of 2 epochs" in text
+
+
+def test_analysis_numbers_names_the_most_frequent_mistakes():
+    labels = torch.tensor([2, 2, 2, 6, 6, 5, 1, 1, 0, 0])
+    guesses = torch.tensor([7, 7, 2, 5, 6, 3, 1, 1, 0, 0])  # 2 -> 7 twice, 6 -> 5, 5 -> 3; no 3 at all
+    predictions = Predictions(torch.zeros(10, 1, 28, 28), labels, guesses, torch.full((10,), 0.9))
+    text = lessons.analysis_numbers(_record_with([99.0], [98.0], [0.01]), predictions, most=2).data
+    assert (
+        "4 test digits are misread; the most frequent confusions: 2 read as 7 (2 times), 5 read as 3 (1 time)." in text
+    )
+    assert "The weakest digit is 5: 0.00 % of its test images are read right." in text
