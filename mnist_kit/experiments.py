@@ -26,7 +26,7 @@ from torch import nn
 from .course import HOLD_EPOCHS, TARGET
 from .engine import Run, fit, set_seed
 from .grade import accuracies, grade, record_of
-from .paths import my_runs_dir
+from .paths import my_runs_dir, project_root
 from .recipes import Recipe, get_recipe
 from .records import save_run
 from .runs import smoke_mode, train_and_record
@@ -74,7 +74,8 @@ def experiment(
         print("No epoch finished; nothing recorded.")
         return run, None
     path = save_run(run, my_runs_dir() if folder is None else folder, stem=name)
-    print(f"Recorded your run: {path}")
+    root = project_root()
+    print(f"Recorded your run: {path.relative_to(root) if path.is_relative_to(root) else path}")
     return run, path
 
 

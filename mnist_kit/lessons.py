@@ -16,12 +16,14 @@ from pathlib import Path
 import torch.nn as nn
 from IPython.display import Markdown
 
+from .course import HOLD_EPOCHS, STEADY_EPOCHS, TARGET
 from .grade import accuracy_key, record_of
 from .models import conv_budget, count_parameters, get_model, receptive_field_table
 from .paths import default_results_dir
 from .plots.digits import confusion_matrix, per_class_accuracy
 from .records import config_changes
 from .report import signed
+from .stats import accuracies, holds, wilson
 
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # paths are shown relative to the repository
 
@@ -195,6 +197,37 @@ def budget_markdown(names: list[str]) -> str:
         lines.append(f"| {block} | " + " | ".join(cells) + " |")
     totals = [sum(row["parameters"] for row in b.values()) for b in budgets.values()]
     lines.append("| **total** | " + " | ".join(f"**{t:,}**" for t in totals) + " |")
+    return "\n".join(lines)
+
+
+def hold_rates_markdown(records: list, raw: bool = False) -> str:
+    """How many seeds of a sweep held ≥ 99.4 % in each of their last 3 and their last 5 epochs, as a Markdown
+    table: the seeds that held, the hold rate (k of n) and its 95 % Wilson interval (``stats.wilson``), the range
+    of rates that the recipe itself could have, given only n seeds. ``raw=True`` adds the same rows for the raw
+    weights (``raw_test_acc``) of runs that evaluated a weight average.
+
+    Taught in ``notebooks/04_model_4.ipynb`` and ``notebooks/05_smaller.ipynb``.
+    """
+    if not records:
+        raise ValueError("no runs to count: give the records of a sweep")
+    key = "val_acc" if records[0].get("evaluated_on") == "validation" else "test_acc"
+    averaged = f"raw_{key}" in records[0]["history"][0]
+    kinds = [("weight average" if averaged else "trained weights", key)] + (
+        [("raw weights", f"raw_{key}")] if raw else []
+    )
+    lines = [
+        "| weights | window | seeds holding | hold rate | 95 % Wilson interval |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for label, column in kinds:
+        for window in (HOLD_EPOCHS, STEADY_EPOCHS):
+            held = [r["seed"] for r in records if holds(accuracies(r, column), window, TARGET)]
+            band = wilson(len(held), len(records))
+            seeds = ", ".join(map(str, held)) or "none"
+            lines.append(
+                f"| {label} | last {window} epochs | {seeds} | {len(held)} of {len(records)} | "
+                f"{band.low * 100:.0f}–{band.high * 100:.0f} % |"
+            )
     return "\n".join(lines)
 
 

@@ -306,9 +306,8 @@ def ablation_table(results_dir: Path) -> str:
 
 
 def tuning_round_markdown(tuning: dict, round_number: int = 4) -> str:
-    """One tuning round of ``results/tuning/model_4.json`` as a table: each candidate with the split that judged
-    it, its seeds and the lowest and mean accuracy of its last 5 epochs (mean over seeds).
-    Taught in ``notebooks/04_model_4.ipynb`` (choosing on validation, reporting on test)."""
+    """A tuning round of ``results/tuning/model_4.json``: each candidate, the split that judged it, its seeds, the
+    lowest and mean accuracy of its last 5 epochs (mean over seeds). Taught in ``notebooks/04_model_4.ipynb``."""
     runs = [r for r in tuning["runs"] if r.get("round") == round_number]
     if not runs:
         raise RecordError(f"the tuning record has no round {round_number}")
@@ -316,7 +315,8 @@ def tuning_round_markdown(tuning: dict, round_number: int = 4) -> str:
     key = "val_acc" if split == "validation" else "test_acc"
     groups: dict[str, list[dict]] = {}
     for run in runs:
-        name = ", ".join(f"{k} {v:g}" for k, v in sorted(run["changes"].items()) if k != "seed") or "base"
+        changes = sorted((k, v) for k, v in run["changes"].items() if k != "seed")  # a scheduler's value is a name
+        name = ", ".join(f"{k} {v if isinstance(v, str) else format(v, 'g')}" for k, v in changes) or "base"
         groups.setdefault(name, []).append(run)
     rows = []
     for name, group in groups.items():

@@ -145,3 +145,33 @@ def test_analysis_numbers_names_the_most_frequent_mistakes():
         "4 test digits are misread; the most frequent confusions: 2 read as 7 (2 times), 5 read as 3 (1 time)." in text
     )
     assert "The weakest digit is 5: 0.00 % of its test images are read right." in text
+
+
+def _sweep_run(seed: int, averaged: list[float], raw: list[float]) -> dict:
+    history = [
+        {"epoch": e, "test_acc": a, "raw_test_acc": r}
+        for e, (a, r) in enumerate(zip(averaged, raw, strict=True), start=1)
+    ]
+    return {"seed": seed, "evaluated_on": "test", "history": history}
+
+
+def test_hold_rates_name_the_seeds_that_held_with_a_wilson_interval():
+    runs = [
+        _sweep_run(11, [99.0, 99.41, 99.40, 99.45, 99.50, 99.42], [99.0, 99.3, 99.5, 99.5, 99.5, 99.5]),  # both windows
+        _sweep_run(12, [99.0, 99.30, 99.39, 99.45, 99.50, 99.42], [99.0, 99.3, 99.3, 99.3, 99.3, 99.3]),  # last 3 only
+        _sweep_run(13, [99.0, 99.50, 99.50, 99.50, 99.39, 99.50], [99.0, 99.3, 99.5, 99.5, 99.5, 99.5]),  # neither
+        _sweep_run(14, [99.0, 99.3, 99.3, 99.3, 99.3, 99.3], [99.0, 99.3, 99.3, 99.3, 99.3, 99.3]),
+        _sweep_run(15, [99.0, 99.3, 99.3, 99.3, 99.3, 99.3], [99.0, 99.3, 99.3, 99.3, 99.3, 99.3]),
+    ]
+    lines = lessons.hold_rates_markdown(runs).splitlines()
+    # Wilson by hand, z = 1.96: 2 of 5 -> (2 + 1.92) / 8.84 ± 1.96 / 8.84 * sqrt(2 * 3 / 5 + 0.96) = 0.118, 0.769;
+    # 1 of 5 -> 0.036, 0.624 (scipy.stats.binomtest(k, 5).proportion_ci(method="wilson") agrees).
+    assert lines[2:] == [
+        "| weight average | last 3 epochs | 11, 12 | 2 of 5 | 12–77 % |",
+        "| weight average | last 5 epochs | 11 | 1 of 5 | 4–62 % |",
+    ]
+    raw = lessons.hold_rates_markdown(runs, raw=True).splitlines()
+    assert raw[4:] == [
+        "| raw weights | last 3 epochs | 11, 13 | 2 of 5 | 12–77 % |",
+        "| raw weights | last 5 epochs | none | 0 of 5 | 0–43 % |",
+    ]

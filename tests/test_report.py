@@ -294,6 +294,20 @@ def test_tuning_round_table_reads_the_split_that_judged_it():
         report.tuning_round_markdown(tuning, 5)
 
 
+def test_tuning_round_table_names_a_changed_scheduler():
+    """Round 2 of Model_4's tuning changed the scheduler, a name, beside numbers (notebook 4's solutions read it)."""
+    changes = {"scheduler": "onecycle", "lr": 0.1, "seed": 2}
+    run = {
+        "round": 2,
+        "judged_on": "test",
+        "changes": changes,
+        "config": {"seed": 1},
+        "history": [{"test_acc": 99.4}] * 5,
+    }
+    table = report.tuning_round_markdown({"runs": [run]}, 2)
+    assert "| lr 0.1, scheduler onecycle | test | 2 | 99.40 % | 99.40 % |" in table
+
+
 def test_one_table_helper_aligns_columns_and_leaves_end_cells_bare():
     table = report.markdown_table(["", "a", "b"], "lrl", [["x", "1", ""], ["y", "22", "z"]])
     assert table.splitlines() == ["| | a | b |", "| --- | ---: | --- |", "| x | 1 | |", "| y | 22 | z |"]
