@@ -206,7 +206,7 @@ def hold_rates_markdown(records: list, raw: bool = False) -> str:
     of rates that the recipe itself could have, given only n seeds. ``raw=True`` adds the same rows for the raw
     weights (``raw_test_acc``) of runs that evaluated a weight average.
 
-    Taught in ``notebooks/04_model_4.ipynb`` and ``notebooks/05_smaller.ipynb``.
+    Taught in ``notebooks/04_model_4.ipynb``.
     """
     if not records:
         raise ValueError("no runs to count: give the records of a sweep")

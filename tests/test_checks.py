@@ -93,10 +93,10 @@ def test_first_epoch_at_target_reads_the_record(capsys):
     assert checks.first_epoch_at_target(first, record="model_4")
     assert not checks.first_epoch_at_target(first + 1, record="model_4")
     assert "too high" in said(capsys).splitlines()[-1]
-    accs = [row["test_acc"] for row in json.loads((default_results_dir() / "model_1.json").read_text())["history"]]
-    assert max(accs) < 99.4  # Model_1 never reached the target, so the answer is None
-    assert checks.first_epoch_at_target(None, record="model_1")
-    assert not checks.first_epoch_at_target(15, record="model_1")
+    accs = [row["test_acc"] for row in json.loads((default_results_dir() / "model_3.json").read_text())["history"]]
+    assert max(accs) < 99.4  # Model_3 never reached the target, so the answer is None
+    assert checks.first_epoch_at_target(None, record="model_3")
+    assert not checks.first_epoch_at_target(15, record="model_3")
 
 
 def test_first_epoch_at_target_of_a_record_dict_and_a_validation_record():
