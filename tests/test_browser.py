@@ -142,27 +142,60 @@ def _accept_dialogs(page) -> list[str]:
     return seen
 
 
+def _kernel_states(base: str, token: str, notebook: str) -> list[str]:
+    """The execution states of the kernels the server runs for ``notebook`` (its REST API, not the page)."""
+    try:
+        with urllib.request.urlopen(f"{base}/api/sessions?token={token}", timeout=5) as reply:
+            sessions = json.load(reply)
+    except OSError:
+        return []
+    mine = [s for s in sessions if s.get("path", "").endswith(notebook) and s.get("kernel")]
+    return [s["kernel"]["execution_state"] for s in mine]
+
+
+def _started(page) -> bool:
+    """Whether the first code cell shows it is queued or done ("[*]:" or "[1]:")."""
+    return page.evaluate(
+        """() => {
+        const first = document.querySelector('.jp-CodeCell .jp-InputPrompt');
+        return !!first && /^\\[(\\*|\\d+)\\]:$/.test(first.textContent.trim());
+    }"""
+    )
+
+
 def _open_and_run_all(page, base: str, token: str, notebook: str, failure_png: str = "browser-failure.png") -> None:
-    """Open ``notebook`` in JupyterLab, run all its cells and wait until every one has finished."""
-    page.goto(f"{base}/lab/tree/{notebook}?token={token}")
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
-    # A click on "Run All" while the new kernel is still connecting can be dropped: retry until
-    # the first code cell shows it is queued or done.
-    for _attempt in range(6):
-        _accept_dialogs(page)
-        page.click(".lm-MenuBar-itemLabel:text-is('Run')")
-        page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
-        try:
-            page.wait_for_function(
-                """() => {
-                const first = document.querySelector('.jp-CodeCell .jp-InputPrompt');
-                return first && /^\\[(\\*|\\d+)\\]:$/.test(first.textContent.trim());
-            }""",
-                timeout=10_000,
-            )
+    """Open ``notebook`` in JupyterLab, run all its cells and wait until every one has finished.
+
+    On a loaded machine the kernel can take a minute to come up, and a "Run All" clicked before the page
+    has connected to it is dropped without a word. So: wait until the server reports the notebook's
+    kernel idle, then click "Run All" until the first cell shows it is queued; if it never does, reload
+    the page (a fresh connection to the same kernel) and try again.
+    """
+    dialogs: list[str] = []
+    for _load in range(3):
+        page.goto(f"{base}/lab/tree/{notebook}?token={token}")
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=120_000)
+        deadline = time.time() + 180
+        while "idle" not in _kernel_states(base, token, notebook) and time.time() < deadline:
+            dialogs += _accept_dialogs(page)
+            time.sleep(1)
+        for _attempt in range(8):
+            dialogs += _accept_dialogs(page)
+            page.click(".lm-MenuBar-itemLabel:text-is('Run')")
+            page.click(".lm-Menu-itemLabel:text-is('Run All Cells')")
+            clicked = time.time()
+            while not _started(page) and time.time() < clicked + 10:
+                time.sleep(0.25)
+            if _started(page):
+                break
+        if _started(page):
             break
-        except playwright_api.TimeoutError:
-            continue
+    else:
+        page.screenshot(path=str(_artifacts() / failure_png), full_page=True)
+        pytest.fail(
+            f"'Run All' never started a cell after 3 page loads; kernel states "
+            f"{_kernel_states(base, token, notebook)}, dialogs {dialogs}; screenshot in {_artifacts()}"
+        )
     try:
         page.wait_for_function(
             """() => {
@@ -175,7 +208,10 @@ def _open_and_run_all(page, base: str, token: str, notebook: str, failure_png: s
     except playwright_api.TimeoutError:
         page.screenshot(path=str(_artifacts() / failure_png), full_page=True)
         prompts = page.locator(".jp-CodeCell .jp-InputPrompt").all_inner_texts()
-        pytest.fail(f"cells did not all finish; prompts: {prompts}; screenshot in {_artifacts()}")
+        pytest.fail(
+            f"cells did not all finish; prompts: {prompts}; kernel states {_kernel_states(base, token, notebook)}; "
+            f"screenshot in {_artifacts()}"
+        )
 
 
 def _type_into_readout(page, readout, text: str) -> None:
