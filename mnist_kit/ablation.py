@@ -11,7 +11,7 @@ that spread is itself rough, so even a difference that beats it is a hint, not a
     ablation.effects_table("model_1", ["m1_width", "m1_rotation", "model_2"])   # Markdown table
     ablation.effects_markdown("model_1", ["m1_width", "m1_rotation", "model_2"])  # one sentence per change
 
-Taught in ``notebooks/03_model_3.ipynb`` (Model_2 → Model_3).
+Taught in ``notebooks/02_model_2.ipynb`` (Model_1 → Model_2) and ``notebooks/03_model_3.ipynb`` (Model_2 → Model_3).
 """
 
 from __future__ import annotations

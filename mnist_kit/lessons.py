@@ -206,7 +206,7 @@ def hold_rates_markdown(records: list, raw: bool = False) -> str:
     of rates that the recipe itself could have, given only n seeds. ``raw=True`` adds the same rows for the raw
     weights (``raw_test_acc``) of runs that evaluated a weight average.
 
-    Used in notebook 4's solutions (the lesson itself will show it once re-run at full length).
+    Taught in ``notebooks/04_model_4.ipynb`` and ``notebooks/05_smaller.ipynb``.
     """
     if not records:
         raise ValueError("no runs to count: give the records of a sweep")
@@ -238,7 +238,7 @@ def receptive_field_changes(before_name: str, after_name: str) -> str:
     """The rows of the receptive-field table (``models.receptive_field_table``) that differ between two registered
     models, or one sentence saying the tables are the same, so a lesson never prints an unchanged table again.
 
-    Taught in ``notebooks/03_model_3.ipynb`` onwards.
+    Taught in ``notebooks/02_model_2.ipynb`` onwards.
     """
     old = {row["layer"]: row for row in receptive_field_table(get_model(before_name))}
     new = {row["layer"]: row for row in receptive_field_table(get_model(after_name))}

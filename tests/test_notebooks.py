@@ -11,6 +11,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
+SOLUTIONS = sorted((ROOT / "notebooks" / "solutions").glob("0*.ipynb"))
 
 
 # The recipe each notebook trains: its name after the number, unless named here.
@@ -119,7 +120,7 @@ def test_failed_notebook_is_left_untouched(tmp_path):
 WIDGET = "application/vnd.jupyter.widget-view+json"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("path", NOTEBOOKS + SOLUTIONS, ids=lambda p: p.stem)
 def test_notebook_reads_on_github_without_a_kernel(path):
     """No red stderr boxes, no absolute path of the machine that ran it, a static figure beside every widget."""
     nb = nbformat.read(path, as_version=4)
@@ -131,3 +132,81 @@ def test_notebook_reads_on_github_without_a_kernel(path):
         assert not re.search(r"/(work|tmp|home|root|Users)/[\w.-]+/", dumped), f"code cell {i + 1}: an absolute path"
         if any(WIDGET in o.get("data", {}) for o in cell.outputs):
             assert any("image/png" in o.get("data", {}) for o in cell.outputs), f"code cell {i + 1}: widget, no figure"
+
+
+# A figure with two decimals (an accuracy like 99.42, a loss like 69.47 %): not part of a longer number or version.
+TWO_DECIMALS = re.compile(r"(?<![\d.])(\d{2}\.\d\d)(?![\d.])")
+
+
+def _shown_text(nb) -> str:
+    """Everything a notebook's code cells printed or displayed as text (streams, Markdown, plain reprs)."""
+    shown = []
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            for out in cell.outputs:
+                shown.append(out.get("text", ""))
+                shown += [out.get("data", {}).get(kind, "") for kind in ("text/markdown", "text/plain", "text/html")]
+    return "".join(s if isinstance(s, str) else "".join(s) for s in shown)
+
+
+def _unshown_figures(nb) -> list[tuple[int, str]]:
+    """(cell index, figure) for each two-decimal figure in the Markdown that no code output shows."""
+    shown = _shown_text(nb)
+    return [
+        (i, m.group(1))
+        for i, cell in enumerate(nb.cells)
+        if cell.cell_type == "markdown"
+        for m in TWO_DECIMALS.finditer(cell.source)
+        if m.group(1) not in shown
+    ]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS + SOLUTIONS, ids=lambda p: p.stem)
+def test_every_figure_the_prose_quotes_is_one_the_notebook_printed(path):
+    """The Target, Results and Analysis are written from the run: a number typed into the prose that no output of
+    the same notebook shows has drifted from the records (e.g. after a re-run) or was never measured."""
+    missing = _unshown_figures(nbformat.read(path, as_version=4))
+    assert not missing, f"(cell, figure) in the prose that no output shows: {missing}"
+
+
+def test_the_prose_check_catches_a_figure_no_output_shows():
+    printed = nbformat.v4.new_output("stream", text="Accuracy: 9941/10000 (99.41%); v2.14.1\n")
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("It ended at 99.41 % after 98.70 %, on torch 2.14.1."),
+            nbformat.v4.new_code_cell("print(...)", outputs=[printed]),
+        ]
+    )
+    assert _unshown_figures(nb) == [(0, "98.70")]
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.stem)
+def test_the_iterations_table_shows_the_records_as_they_are(path):
+    """Notebook k's side-by-side table reads the records of the iterations before it: it is stale when one of
+    them was re-run after notebook k was executed (``make reproduce`` runs the notebooks in order to keep them
+    so). Its best and final test accuracies must be today's records'."""
+    nb = nbformat.read(path, as_version=4)
+    tables = [
+        out.get("data", {}).get("text/markdown", "")
+        for cell in nb.cells
+        if cell.cell_type == "code" and "report.iterations_table(" in cell.source
+        for out in cell.outputs
+    ]
+    rows = [line.split("|")[1:-1] for table in tables for line in table.splitlines()[2:]]
+    for row in rows:
+        recipe, best, final = row[0].strip(), row[-3].strip(), row[-2].strip()
+        test_acc = [h["test_acc"] for h in json.loads((ROOT / "results" / f"{recipe}.json").read_text())["history"]]
+        assert (best, final) == (f"{max(test_acc):.2f} %", f"{test_acc[-1]:.2f} %"), f"{recipe} in {path.name}"
+    assert not tables or rows, "an iterations table with no rows"
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.stem)
+def test_solutions_are_executed_in_full_with_their_times(path):
+    """A worked solution shows the outputs of a full-length run, top to bottom, and says how long it takes."""
+    nb = nbformat.read(path, as_version=4)
+    code = [cell for cell in nb.cells if cell.cell_type == "code"]
+    assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), "run top to bottom once"
+    assert not any(out.output_type == "error" for cell in code for out in cell.outputs)
+    shown = _shown_text(nb)
+    assert "Full run" in shown and "SMOKE RUN" not in shown
+    assert "on a CPU" in shown and "on a GPU" in shown, "each solution says how long it takes on a CPU and a GPU"
