@@ -273,8 +273,9 @@ class TrainingParts:
 
 
 def prepare(recipe: Recipe, device, data_root=None, smoke=False, validation=False, model=None) -> TrainingParts:
-    """Seed, then build loaders, model (unless given), optimiser, scheduler and weight average, in this order:
-    each of them draws random numbers, so a committed seed reproduces its record only if the order stays."""
+    """Seed, then build loaders, model (unless given), optimiser, scheduler and weight average, in this order: the
+    model's initial weights are drawn from the generator just seeded (the fast loaders keep a seeded generator of
+    their own), so a committed seed reproduces its record only if nothing drawing from it moves before them."""
     set_seed(recipe.seed)
     train_loader, test_loader = make_loaders(recipe, device, data_root, smoke, validation)
     model = (get_model(recipe.model, dropout=recipe.dropout) if model is None else model).to(device)
