@@ -149,7 +149,7 @@ def _original_target_line(s, original: dict) -> str:
     )
 
 
-def _sweep_lines(records: list, seeds_needed: int | None, mean_aim: float | None, table: bool) -> list[str]:
+def sweep_goal_lines(records: list, seeds_needed: int | None, mean_aim: float | None, table: bool) -> list[str]:
     s = sweep_summary(records)
     holding = [r["seed"] for r in records if summarize(r).holds_target]
     needed = f"At least {seeds_needed} of {s.n} sweep seeds hold ≥ {TARGET} % in each of their last {HOLD_EPOCHS}"
@@ -203,7 +203,7 @@ def checklist_markdown(
     if "target" in original:
         lines.append(_original_target_line(s, original))
     if sweep_records:
-        lines += _sweep_lines(sweep_records, seeds_needed, mean_aim, table)
+        lines += sweep_goal_lines(sweep_records, seeds_needed, mean_aim, table)
     return "\n".join(lines)
 
 

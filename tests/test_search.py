@@ -282,3 +282,36 @@ def test_the_round_table_puts_the_winner_first_and_lists_the_incomplete(tmp_path
     row = "| incomplete (seed 1 missing) | m5_ema1 | 4,836 | ema_epochs 0.5 → 1.0 | –, 99.90 | 99.90 % (1 of 2 seeds) |"
     assert f"{row} 99.90 % |" in table
     assert table[-1].startswith("Winner by the rule: **m5_shift1** (a clear lead). Provisional:")
+
+
+def test_attempt_2_is_the_committed_rounds_winner_under_its_own_name():
+    from mnist_kit.course import MODEL_5B_SEEDS
+    from mnist_kit.recipes import MODEL_5_ATTEMPT_2
+
+    judged = tuning.load_round(default_results_dir(), "model_5")
+    assert judged is not None and judged["complete"] and judged["judged_on"] == "validation"
+    assert MODEL_5_ATTEMPT_2 == judged["winner"]
+    attempt_2, winner = RECIPES["model_5b"].to_dict(), SEARCH_MODEL_5[judged["winner"]].to_dict()
+    assert {k: v for k, v in attempt_2.items() if k != "name"} == {k: v for k, v in winner.items() if k != "name"}
+    assert count_parameters(get_model(RECIPES["model_5b"].model)) <= MODEL_5_BUDGET
+    # attempt 1 stays as it was: its recipe, its name
+    assert RECIPES["model_5"].name == "model_5" and RECIPES["model_5"].model == "model_5"
+    # the sweep's seeds were used by no tuning run, no ablation, no frontier run and no earlier sweep
+    used = {
+        r["seed"]
+        for folder in ("validation", "ablation", "frontier")
+        for _stem, r in records.load_folder(default_results_dir() / folder)
+    }
+    sweeps = records.load_folder(default_results_dir() / "sweep")
+    used |= {r["seed"] for _stem, r in sweeps if r["recipe"] != "model_5b"}
+    assert not used & set(MODEL_5B_SEEDS)
+
+
+def test_no_make_target_retrains_attempt_1s_sweep():
+    """Attempt 1's records (results/sweep/model_5-seed11..15) stay as they were: no target sweeps model_5."""
+    import re
+    from pathlib import Path
+
+    makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
+    assert not re.search(r"sweep model_5\b(?!b)", makefile)
+    assert "sweep model_5b --seeds $(MODEL_5B_SEEDS)" in makefile
