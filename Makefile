@@ -47,9 +47,10 @@ sweep: data
 	$(PYTHON) -m mnist_kit sweep model_4 --seeds $(SWEEP_SEEDS)$(JOBS_FLAG)
 	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit sweep model_5b --seeds $(MODEL_5B_SEEDS)$(JOBS_FLAG)
 
-# Notebook 5's measurements: every network of the frontier on Model_4's recipe (3 seeds each), then the README
-# tables. About 9 full runs of small networks: an hour or so on a laptop CPU. Not part of `make reproduce`, which
-# it would make twice as long. Model_5's point is attempt 1's sweep (seeds 11-15), kept as recorded.
+# Notebook 5's measurements: every network of the frontier on Model_4's recipe, then the 3k-6k networks on
+# attempt 2's recipe (its second series; recipes.FRONTIER_SERIES), 3 seeds each, then the README tables. About 21
+# full runs of small networks: two hours or so on a laptop CPU. Not part of `make reproduce`, which it would make
+# twice as long. Model_4's and Model_5's first-series points are their sweeps' seeds 11-13, kept as recorded.
 frontier: data
 	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit frontier --again$(JOBS_FLAG)
 	$(PYTHON) -m mnist_kit report

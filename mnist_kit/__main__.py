@@ -17,7 +17,7 @@ import subprocess
 import sys
 
 from .paths import project_root
-from .recipes import ABLATION_SEEDS, ABLATIONS, FRONTIER, FRONTIER_SEEDS, RECIPES, SEARCH_SEEDS
+from .recipes import ABLATION_SEEDS, ABLATIONS, FRONTIER, FRONTIER_2, FRONTIER_SEEDS, RECIPES, SEARCH_SEEDS
 
 DEVICES = ("cpu", "cuda", "mps")  # devices.DEVICES, named here so that --help and report need no torch
 
@@ -104,9 +104,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _frontier_and_ablation_parsers(commands):
     frontier = commands.add_parser(
-        "frontier", help="train the parameter-budget frontier (notebook 5): each network on Model_4's recipe"
+        "frontier",
+        help="train the parameter-budget frontier (notebook 5): each network on Model_4's recipe, then on attempt 2's",
     )
-    frontier.add_argument("--networks", nargs="+", choices=list(FRONTIER), default=list(FRONTIER))
+    series = [*FRONTIER, *FRONTIER_2]
+    frontier.add_argument(
+        "--networks", nargs="+", choices=series, default=series, help="default: both series (recipes.FRONTIER_SERIES)"
+    )
     frontier.add_argument("--seeds", type=int, nargs="+", default=list(FRONTIER_SEEDS))
     frontier.add_argument(
         "--again", action="store_true", help="retrain seeds already in results/frontier/ (default: skip them)"

@@ -358,10 +358,11 @@ class FrontierPoint:
     stats: SweepStats
 
 
-def frontier_points(results_dir) -> list[FrontierPoint]:
-    """One point per network of ``recipes.FRONTIER`` with runs (``frontier_records``), largest first."""
+def frontier_points(results_dir, series=FRONTIER) -> list[FrontierPoint]:
+    """One point per recipe of a frontier series (``recipes.FRONTIER``, Model_4's recipe, or ``FRONTIER_2``,
+    attempt 2's) with runs (``frontier_records``), largest first."""
     points = []
-    for name in FRONTIER:
+    for name in series:
         records = frontier_records(results_dir, get_recipe(name))
         if records:
             widths = channel_widths(get_model(records[0].model))

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .course import HOLD_EPOCHS, ORIGINAL, PARAMETER_BUDGET, STEADY_EPOCHS, TARGET
 from .models import MODELS, channel_widths, get_model
-from .recipes import ABLATION_BASES, ABLATIONS
+from .recipes import ABLATION_BASES, ABLATIONS, FRONTIER_SERIES
 from .records import RecordError, candidate_label, config_changes, frontier_points, full_runs, sweeps
 from .stats import (
     accuracies,
@@ -380,17 +380,20 @@ def sweep_markdown(labelled: dict[str, list]) -> str:
 
 
 def frontier_table(results_dir: Path) -> str:
-    """The README's frontier table: each network of ``recipes.FRONTIER`` on Model_4's recipe, over its seeds."""
-    header = ["network", "channels", "parameters", "seeds", "final test accuracy (mean ± std)", "lowest final"]
-    header += [f"lowest of last {HOLD_EPOCHS} epochs, all seeds", f"seeds holding ≥ {TARGET} % in last {HOLD_EPOCHS}"]
+    """The README's frontier table: each series of ``recipes.FRONTIER_SERIES`` (the networks on Model_4's recipe,
+    then the 3k-6k networks on attempt 2's), each network over its seeds."""
+    header = ["recipe", "network", "channels", "parameters", "seeds", "final test accuracy (mean ± std)"]
+    header += ["lowest final", f"lowest of last {HOLD_EPOCHS} epochs, all seeds"]
+    header += [f"seeds holding ≥ {TARGET} % in last {HOLD_EPOCHS}"]
     rows = []
-    for p in frontier_points(Path(results_dir)):
-        s = p.stats
-        rows.append(
-            [p.name, ", ".join(map(str, p.widths)), f"{p.parameters:,}", ", ".join(map(str, s.seeds))]
-            + [f"{s.final.mean:.2f} ± {s.final.std:.2f} %", f"{s.final_min:.2f} %", f"{s.min_last:.2f} %"]
-            + [hold_rate(s.hold_last, s.n), "; ".join(s.devices)]
-        )
+    for series, names in FRONTIER_SERIES.items():
+        for p in frontier_points(Path(results_dir), names):
+            s = p.stats
+            rows.append(
+                [series, p.name, ", ".join(map(str, p.widths)), f"{p.parameters:,}", ", ".join(map(str, s.seeds))]
+                + [f"{s.final.mean:.2f} ± {s.final.std:.2f} %", f"{s.final_min:.2f} %", f"{s.min_last:.2f} %"]
+                + [hold_rate(s.hold_last, s.n), "; ".join(s.devices)]
+            )
     if not rows:
         return "_No frontier recorded yet: `make frontier`._"
-    return markdown_table([*header, "device"], "llrlrrrll", rows)
+    return markdown_table([*header, "device"], "lllrlrrrll", rows)

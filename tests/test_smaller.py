@@ -21,7 +21,15 @@ from mnist_kit.models import (
     layer_shapes,
     receptive_field_table,
 )
-from mnist_kit.recipes import FRONTIER, RECIPES, get_recipe
+from mnist_kit.recipes import (
+    FRONTIER,
+    FRONTIER_2,
+    FRONTIER_2_CHANGE,
+    FRONTIER_SERIES,
+    RECIPES,
+    get_recipe,
+    recipe_change,
+)
 from mnist_kit.records import RecordError, run_record
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -121,6 +129,17 @@ def test_the_frontier_uses_model_4s_recipe_unchanged():
     assert set(SLIM_WIDTHS) <= set(RECIPES)
 
 
+def test_the_second_series_is_attempt_2s_recipe_change_on_the_3k_to_6k_networks():
+    change = recipe_change(get_recipe("model_5b"), get_recipe("model_5"))
+    assert change and change == FRONTIER_2_CHANGE  # attempt 2 changed the recipe, so the curve is run again on it
+    assert FRONTIER_SERIES == {"Model_4's recipe": FRONTIER, "attempt 2's recipe": FRONTIER_2}
+    assert [get_recipe(n).model for n in FRONTIER_2] == ["slim_6k", "model_5", "slim_4k", "slim_3k"]
+    for name in FRONTIER_2:  # each is its network's first-series recipe plus the change, nothing else
+        first = next(r for r in FRONTIER if get_recipe(r).model == get_recipe(name).model)
+        assert recipe_change(get_recipe(name), get_recipe(first)) == change
+        assert 3_000 <= count_parameters(get_model(get_recipe(name).model)) <= 6_100
+
+
 def _record(smoke_run, name, seed, **changes):
     """A record of ``name`` on its current recipe (its history is the smoke run's, 2 epochs)."""
     record = run_record(dataclasses.replace(smoke_run, smoke=False))
@@ -146,12 +165,17 @@ def test_frontier_reads_both_folders_its_seeds_and_its_recipe_only(tmp_path, smo
     assert [r["seed"] for r in records.frontier_records(results, get_recipe("slim_3k"))] == [11]
     points = records.frontier_points(results)
     assert [(p.name, p.stats.n) for p in points] == [("model_4", 2), ("slim_3k", 1)]
+    _write(results / "frontier", "slim_3k_b-seed13", _record(smoke_run, "slim_3k_b", 13))
+    second = records.frontier_points(results, FRONTIER_2)
+    assert [(p.name, p.stats.seeds) for p in second] == [("slim_3k_b", [13])]
     table = report.frontier_table(results)
-    assert "| model_4 | 10, 12, 10, 10, 14, 16, 14 | 7,774 | 11, 12 |" in table
-    assert f"| slim_3k | {', '.join(map(str, SLIM_WIDTHS['slim_3k']))} |" in table
-    fig = plots.plot_frontier(points, [_record(smoke_run, "model_1", 1)])
+    assert "| Model_4's recipe | model_4 | 10, 12, 10, 10, 14, 16, 14 | 7,774 | 11, 12 |" in table
+    assert f"| Model_4's recipe | slim_3k | {', '.join(map(str, SLIM_WIDTHS['slim_3k']))} |" in table
+    assert f"| attempt 2's recipe | slim_3k_b | {', '.join(map(str, SLIM_WIDTHS['slim_3k']))} | 3,096 | 13 |" in table
+    fig = plots.plot_frontier(points, [_record(smoke_run, "model_1", 1)], second=second)
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any("original write-up" in t for t in labels) and any("Models 1–4" in t for t in labels)
+    assert "attempt 2's recipe: mean over seeds" in labels
     assert report.frontier_table(tmp_path / "empty").startswith("_No frontier recorded yet")
 
 
@@ -270,3 +294,12 @@ def test_an_interrupted_frontier_exits_130(monkeypatch):
     assert main(["frontier", "--networks", "slim_3k", "--device", "cpu"]) == 130
     monkeypatch.setattr(runs, "frontier", lambda *args, **kwargs: ([], True))
     assert main(["frontier", "--device", "cpu"]) == 0
+
+
+def test_plain_frontier_trains_both_series(monkeypatch):
+    called = {}
+    monkeypatch.setattr(
+        runs, "frontier", lambda names, *args, **kwargs: (called.setdefault("names", names), [], True)[1:]
+    )
+    assert main(["frontier", "--device", "cpu"]) == 0  # what `make frontier` runs (test above)
+    assert list(called["names"]) == [*FRONTIER, *FRONTIER_2]

@@ -136,14 +136,14 @@ def plot_iterations(records: list) -> Figure:
     return fig
 
 
-def _frontier_line(ax, points: list) -> None:
+def _frontier_line(ax, points: list, colour: str = "steelblue", series: str = "frontier") -> None:
     """Each frontier point's mean and lowest final accuracy over its seeds, named."""
     x = [p.parameters for p in points]
-    ax.plot(x, [p.stats.final.mean for p in points], "o-", color="steelblue", label="frontier: mean over seeds")
-    ax.plot(x, [p.stats.final_min for p in points], "v", color="steelblue", alpha=0.6, label="frontier: lowest seed")
+    ax.plot(x, [p.stats.final.mean for p in points], "o-", color=colour, label=f"{series}: mean over seeds")
+    ax.plot(x, [p.stats.final_min for p in points], "v", color=colour, alpha=0.6, label=f"{series}: lowest seed")
     for p in points:
         where = (p.parameters, p.stats.final.mean)
-        ax.annotate(p.name, where, textcoords="offset points", xytext=(4, 6), fontsize=7, color="steelblue")
+        ax.annotate(p.name, where, textcoords="offset points", xytext=(4, 6), fontsize=7, color=colour)
 
 
 def _single_runs(ax, iterations: list, model_5: list) -> None:
@@ -162,17 +162,20 @@ def _single_runs(ax, iterations: list, model_5: list) -> None:
         )
 
 
-def plot_frontier(points: list, iterations: list = (), model_5: list = ()) -> Figure:
+def plot_frontier(points: list, iterations: list = (), model_5: list = (), second: list = ()) -> Figure:
     """Parameters against final test accuracy: the frontier (``records.frontier_points``: mean and lowest over
-    its seeds), our single runs of Models 1–4 (``iterations``), Model_5's seed sweep, the original write-up's
-    best test accuracies as hollow markers, the 99.4 % line and the two budgets.
+    its seeds), its second series on attempt 2's recipe (``second``: ``frontier_points(..., FRONTIER_2)``), our
+    single runs of Models 1–4 (``iterations``), Model_5's seed sweep, the original write-up's best test accuracies
+    as hollow markers, the 99.4 % line and the two budgets.
 
     Taught in ``notebooks/05_smaller.ipynb``.
     """
     fig = Figure(figsize=(10.5, 4.6))
     ax = fig.subplots()
     if points:
-        _frontier_line(ax, points)
+        _frontier_line(ax, points, "steelblue", "Model_4's recipe")
+    if second:
+        _frontier_line(ax, second, "crimson", "attempt 2's recipe")
     _single_runs(ax, iterations, model_5)
     original = [v for v in ORIGINAL.values() if "best_test" in v]
     ax.plot(
