@@ -12,6 +12,7 @@ recipe name (its record in ``results/``), a path or a record dict; ``block`` cou
     checks.block_parameters(answer, model="model_1", block=3)    # or block="transition" / "head"
     checks.first_epoch_at_target(answer, record="model_4")       # None when no epoch reached it
     checks.lr_at_step(answer, recipe="model_4", step=0)          # or epoch=7 (its first step)
+    checks.search_margin(answer, which="model_5", candidate="m5_shift2", against="slim_5k_a")  # in seed spreads
 
 Taught in every notebook's "Your turn" cells.
 """
@@ -137,13 +138,35 @@ def _expected_lr(recipe="model_4", step=None, epoch=None, steps_per_epoch=STEPS_
     return Answer(rate, f"{hint}; {steps_per_epoch} steps per epoch", f"{rate:.6g} at {where}")
 
 
+def _expected_margin(which="model_5", candidate="m5_shift2", against="slim_5k_a", results_dir=None):
+    from .paths import default_results_dir  # the committed round by default
+    from .tuning import load_round
+
+    result = load_round(results_dir or default_results_dir(), which)
+    if result is None:
+        raise ValueError(f"no {which} round is judged yet: python -m mnist_kit search {which} --judge")
+    w, by_name = result["window"], {c["name"]: c for c in result["candidates"]}
+    for name in (candidate, against):
+        if name not in by_name or by_name[name]["rank"] is None:
+            raise ValueError(f"{name!r} is not ranked in the {which} round; choose among {', '.join(by_name)}")
+    a, b = by_name[candidate], by_name[against]
+    gap = a[f"mean_val_min_last{w}"] - b[f"mean_val_min_last{w}"]
+    spread = max(a[f"std_val_min_last{w}"], b[f"std_val_min_last{w}"])
+    hint = f"(mean of {candidate} − mean of {against}) / the larger of their two ± spreads, last {w} epochs"
+    verdict = "a lead (at least one spread)" if gap >= spread else "a tie (less than one spread)"
+    worked = f"{gap:.3f} / {spread:.4f} = {gap / spread:.2f} spreads: {verdict}"
+    return Answer(gap / spread, hint, worked)
+
+
 EXPECTED = {
     "output_size": _expected_output_size,
     "receptive_field": _expected_receptive_field,
     "block_parameters": _expected_block_parameters,
     "first_epoch_at_target": _expected_first_epoch,
     "lr_at_step": _expected_lr,
+    "search_margin": _expected_margin,
 }
+MARGIN_TOLERANCE = 0.25  # the round's table rounds to hundredths: a margin worked from it is off by up to ~20 %
 
 
 def _matches(answer, expected, relative: float) -> bool:
@@ -200,6 +223,16 @@ def lr_at_step(
     (counted from 1) of a recipe's schedule; right within 1 %."""
     where = dict(recipe=recipe, step=step, epoch=epoch, steps_per_epoch=steps_per_epoch)
     return _check("lr_at_step", answer, show_answer, relative=LR_TOLERANCE, **where)
+
+
+def search_margin(
+    answer, *, which="model_5", candidate="m5_shift2", against="slim_5k_a", show_answer: bool = False
+) -> bool:
+    """How many seed spreads ``candidate`` leads ``against`` by in a search's round (``results/tuning/``): the gap
+    between their means on the judged window over the larger of their two standard deviations, as
+    ``tuning.pick`` measures it (below 1: a tie). Right within 25 % (the table's figures are rounded)."""
+    where = dict(which=which, candidate=candidate, against=against)
+    return _check("search_margin", answer, show_answer, relative=MARGIN_TOLERANCE, **where)
 
 
 def reveal(check, **where):

@@ -297,3 +297,31 @@ def exercise_time(epochs: int, runs: int = 1) -> Markdown:
             parts.append(f"about {_duration(seconds * epochs * runs)} {where} ({name}: {seconds:.1f} s an epoch)")
     what = f"{runs} run{'s' if runs > 1 else ''} of {epochs} epoch{'s' if epochs > 1 else ''}"
     return Markdown(f"⏱ {what}: " + "; ".join(parts) + ". Measured by `benchmarks/epoch_speed.py` for Model_4.")
+
+
+def search_margin_markdown(result: dict, others: list[str]) -> str:
+    """The winner of a search's round (``tuning.load_round``) against ``others`` (say, the candidate it replaces
+    and the runner-up), on the judged window: each one's mean ± std over its seeds, the gap to the winner, the
+    larger of the two spreads and the gap in spreads: at least one spread is a lead, less is a tie
+    (``tuning.pick``'s rule). Taught in ``notebooks/05_smaller.ipynb``."""
+    if result.get("winner") is None:
+        raise ValueError("the round has no winner yet: judge it first (python -m mnist_kit search ... --judge)")
+    w = result["window"]
+    by_name = {c["name"]: c for c in result["candidates"]}
+    unknown = [name for name in others if name not in by_name or by_name[name]["rank"] is None]
+    if unknown:
+        raise ValueError(f"not ranked in this round: {', '.join(unknown)}; choose among {', '.join(by_name)}")
+    win = by_name[result["winner"]]
+    mean, std = f"mean_val_min_last{w}", f"std_val_min_last{w}"
+    header = f"| candidate | rank | lowest of last {w}, mean ± std | gap to {win['name']} | larger spread | "
+    lines = [header + "gap in spreads | verdict |", "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
+    lines.append(f"| **{win['name']}** (winner) | 1 | {win[mean]:.2f} ± {win[std]:.2f} % | – | – | – | – |")
+    for name in others:
+        c = by_name[name]
+        gap, spread = win[mean] - c[mean], max(win[std], c[std])
+        verdict = "a lead" if gap >= spread and gap > 0 else "a tie"
+        lines.append(
+            f"| {name} | {c['rank']} | {c[mean]:.2f} ± {c[std]:.2f} % | {gap:.2f} | {spread:.2f} | "
+            f"{gap / spread if spread else float('inf'):.1f} | {verdict} |"
+        )
+    return "\n".join(lines)

@@ -37,6 +37,10 @@ CASES = [
     (checks.lr_at_step, dict(recipe="model_1", epoch=13), 0.0001),  # and again after 12
     (checks.lr_at_step, dict(recipe="model_4", step=0), 0.008),  # OneCycleLR starts at peak / 25 = 0.2 / 25
     (checks.lr_at_step, dict(recipe="model_4", step=15 * 469 - 1), 8e-7),  # and ends at 0.008 / 1e4
+    # the committed Model_5 round, last 3 epochs, seeds 1-2: m5_shift2 99.25, 99.37 (99.31 ± 0.12/√2);
+    # slim_5k_a 99.22, 99.29 (99.255 ± 0.07/√2); m5_ema1 99.32, 99.39 (99.355 ± 0.07/√2)
+    (checks.search_margin, dict(candidate="m5_shift2", against="slim_5k_a"), 0.055 / (0.12 / 2**0.5)),  # a tie
+    (checks.search_margin, dict(candidate="m5_ema1", against="slim_5k_a"), 0.1 / (0.07 / 2**0.5)),  # a lead
 ]
 
 
@@ -136,3 +140,8 @@ def test_the_learning_rate_agrees_with_what_training_recorded(name, capsys):
         assert checks.lr_at_step(row["lr"], recipe=name, epoch=row["epoch"]), (name, row["epoch"])
     assert checks.lr_at_step(0.01, recipe="model_1", step=6 * 469 - 1)  # StepLR: the last step of epoch 6
     assert checks.lr_at_step(0.001, recipe="model_1", step=6 * 469)  # the first of epoch 7
+
+
+def test_a_margin_names_the_candidates_it_can_compare():
+    with pytest.raises(ValueError, match="'m5_none' is not ranked in the model_5 round; choose among m5_ema1"):
+        checks.search_margin(1.0, candidate="m5_none")

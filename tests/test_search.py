@@ -284,6 +284,25 @@ def test_the_round_table_puts_the_winner_first_and_lists_the_incomplete(tmp_path
     assert table[-1].startswith("Winner by the rule: **m5_shift1** (a clear lead). Provisional:")
 
 
+def test_the_winners_margin_is_read_in_spreads_by_the_rules_measure():
+    from mnist_kit import lessons
+
+    found = {
+        "slim_5k_a": [val_record("slim_5k_a", 1, 99.20, 99.18), val_record("slim_5k_a", 2, 99.22, 99.20)],
+        "m5_shift1": [val_record("m5_shift1", 1, 99.40), val_record("m5_shift1", 2, 99.42)],
+        "m5_shift2": [val_record("m5_shift2", 1, 99.36), val_record("m5_shift2", 2, 99.46)],
+    }
+    result = tuning.judge("model_5", found)
+    rows = lessons.search_margin_markdown(result, ["slim_5k_a", "m5_shift2"]).splitlines()
+    assert rows[2] == "| **m5_shift1** (winner) | 1 | 99.41 ± 0.01 % | – | – | – | – |"
+    assert rows[3] == "| slim_5k_a | 3 | 99.21 ± 0.01 % | 0.20 | 0.01 | 14.2 | a lead |"  # 0.20 / 0.0141 (4 decimals)
+    assert rows[4] == "| m5_shift2 | 2 | 99.41 ± 0.07 % | 0.00 | 0.07 | 0.0 | a tie |"  # won on the other window
+    with pytest.raises(ValueError, match="not ranked in this round: m5_tail"):
+        lessons.search_margin_markdown(result, ["m5_tail"])
+    with pytest.raises(ValueError, match="no winner yet"):
+        lessons.search_margin_markdown(tuning.judge("model_5", {}), [])
+
+
 def test_attempt_2_is_the_committed_rounds_winner_under_its_own_name():
     from mnist_kit.course import MODEL_5B_SEEDS
     from mnist_kit.recipes import MODEL_5_ATTEMPT_2
