@@ -140,31 +140,44 @@ def search_table(results_dir: Path, which: str) -> str:
     return search_round_markdown(result)
 
 
-def attempt_2_markdown(results_dir: Path) -> str:
-    """Model_5 attempt 2's goal (course.MODEL_5B_*) from its sweep records: a row per seed, then the goal ticked off;
-    or a line saying the sweep is not recorded yet. Seeds of the sweep still missing are named."""
-    records = [r for r in current_sweep(results_dir / "sweep", get_recipe("model_5b")) if r.seed in MODEL_5B_SEEDS]
+def goal_sweep_markdown(
+    results_dir: Path, name: str, seeds: tuple, needed: int, window: int, mean_aim: float | None = None
+) -> str:
+    """A recipe's one test sweep against its goal, fixed before it ran (course.py): a row per seed (final, lowest
+    of the last HOLD_EPOCHS and STEADY_EPOCHS epochs, whether it holds the goal's ``window``), then the goal ticked
+    off (``needed`` of ``seeds`` hold, the mean final against ``mean_aim``); or a line saying the sweep is not
+    recorded yet. A sweep with seeds still missing is never judged: they are named."""
+    records = [r for r in current_sweep(results_dir / "sweep", get_recipe(name)) if r.seed in seeds]
+    command = f"python -m mnist_kit sweep {name} --seeds {seeds[0]} … {seeds[-1]}"
     if not records:
-        return "_Attempt 2 is not swept yet: `make sweep` (`python -m mnist_kit sweep model_5b --seeds 21 … 25`)._"
-    header = ["seed", "final test accuracy", f"lowest of last {HOLD_EPOCHS}", f"holds ≥ {TARGET} % in each of them"]
-    header += [f"lowest of last {STEADY_EPOCHS}"]
+        return f"_{name} is not swept yet: `make sweep` (`{command}`)._"
+    header = ["seed", "final test accuracy", f"lowest of last {HOLD_EPOCHS}", f"lowest of last {STEADY_EPOCHS}"]
+    header.insert(3 + (window == STEADY_EPOCHS), f"holds ≥ {TARGET} % in each of them")  # after its window
     rows = []
     for r in records:
         acc = accuracies(r)
-        low = lowest_of_last(acc, HOLD_EPOCHS)
-        rows.append([str(r.seed), f"{acc[-1]:.2f} %", f"{low:.2f} %", "yes" if low >= TARGET else "no"])
-        rows[-1].append(f"{lowest_of_last(acc, STEADY_EPOCHS):.2f} %")
-    lines = [markdown_table(header, "lrrlr", rows), ""]
-    missing = [s for s in MODEL_5B_SEEDS if s not in {r.seed for r in records}]
+        lows = [lowest_of_last(acc, HOLD_EPOCHS), lowest_of_last(acc, STEADY_EPOCHS)]
+        row = [str(r.seed), f"{acc[-1]:.2f} %", f"{lows[0]:.2f} %", f"{lows[1]:.2f} %"]
+        row.insert(3 + (window == STEADY_EPOCHS), "yes" if lowest_of_last(acc, window) >= TARGET else "no")
+        rows.append(row)
+    lines = [markdown_table(header, "lrrlr" if window == HOLD_EPOCHS else "lrrrl", rows), ""]
+    missing = [s for s in seeds if s not in {r.seed for r in records}]
     if missing:  # the goal is judged on all its seeds, never on part of them
-        held = sum(row[3] == "yes" for row in rows)
+        held = sum("yes" in row for row in rows)
         lines.append(
             f"- ➖ Not judged yet: seeds {', '.join(map(str, missing))} not recorded; {held} of the {len(records)} "
-            f"recorded hold (the goal: {MODEL_5B_SEEDS_NEEDED} of {len(MODEL_5B_SEEDS)})."
+            f"recorded hold (the goal: {needed} of {len(seeds)})."
         )
     else:
-        lines += sweep_goal_lines(records, MODEL_5B_SEEDS_NEEDED, MODEL_5B_MEAN_AIM, table=False)
+        lines += sweep_goal_lines(records, needed, mean_aim, table=False, window=window)
     return "\n".join(lines)
+
+
+def attempt_2_markdown(results_dir: Path) -> str:
+    """Model_5 attempt 2's goal (course.MODEL_5B_*) from its sweep on seeds 21-25 (``goal_sweep_markdown``)."""
+    return goal_sweep_markdown(
+        results_dir, "model_5b", MODEL_5B_SEEDS, MODEL_5B_SEEDS_NEEDED, HOLD_EPOCHS, MODEL_5B_MEAN_AIM
+    )
 
 
 def render_tables(results_dir: Path) -> dict[str, str]:

@@ -149,11 +149,22 @@ def _original_target_line(s, original: dict) -> str:
     )
 
 
-def sweep_goal_lines(records: list, seeds_needed: int | None, mean_aim: float | None, table: bool) -> list[str]:
+def sweep_goal_lines(
+    records: list, seeds_needed: int | None, mean_aim: float | None, table: bool, window: int = HOLD_EPOCHS
+) -> list[str]:
+    """A sweep's goal ticked off: ``seeds_needed`` of its seeds holding the target in each of their last ``window``
+    epochs (HOLD_EPOCHS or STEADY_EPOCHS), every seed holding either window, the mean final against ``mean_aim``."""
+    if window not in (HOLD_EPOCHS, STEADY_EPOCHS):
+        raise ValueError(f"a sweep's goal is judged on the last {HOLD_EPOCHS} or {STEADY_EPOCHS} epochs, not {window}")
     s = sweep_summary(records)
     holding = [r["seed"] for r in records if summarize(r).holds_target]
-    needed = f"At least {seeds_needed} of {s.n} sweep seeds hold ≥ {TARGET} % in each of their last {HOLD_EPOCHS}"
-    needed = [f"- {_mark(s.hold_last >= seeds_needed)} {needed} epochs: {s.hold_last} of {s.n}"] if seeds_needed else []
+    held_in_window = s.hold_last if window == HOLD_EPOCHS else s.hold_steady
+    needed = f"At least {seeds_needed} of {s.n} sweep seeds hold ≥ {TARGET} % in each of their last {window}"
+    needed = (
+        [f"- {_mark(held_in_window >= seeds_needed)} {needed} epochs: {held_in_window} of {s.n}"]
+        if seeds_needed
+        else []
+    )
     run = ", ".join(map(str, s.seeds))
     if len(holding) == s.n:
         held = f"seeds {run}, all holding"

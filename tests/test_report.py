@@ -393,3 +393,20 @@ def test_attempt_2s_goal_is_stated_per_seed_and_ticked_off(tmp_path):
     text = readme_tables.attempt_2_markdown(tmp_path)
     assert "❌ At least 4 of 5 sweep seeds hold ≥ 99.4 % in each of their last 3 epochs: 3 of 5" in text
     assert "✅ Mean final accuracy ≥ 99.45 %: 99.48 ± 0.03 %" in text
+
+
+def test_a_goal_on_the_last_5_epochs_counts_that_window(tmp_path):
+    config = get_recipe("model_4").to_dict()
+    # lowest of last 3: 99.43 both; lowest of last 5: 99.41 (holds) and 99.38 (does not)
+    five, three = [99.0] * 10 + [99.41, 99.42, 99.45, 99.43, 99.44], [99.0] * 10 + [99.38, 99.42, 99.45, 99.43, 99.44]
+    for seed, accs in ((31, five), (32, three)):
+        record = fake_record(accs, recipe="model_4", model="model_4", seed=seed, config=dict(config, seed=seed))
+        (tmp_path / "sweep").mkdir(exist_ok=True)
+        (tmp_path / "sweep" / f"model_4-seed{seed}.json").write_text(json.dumps(record.to_dict()))
+    text = readme_tables.goal_sweep_markdown(tmp_path, "model_4", (31, 32), 2, window=5)
+    assert text.splitlines()[0].endswith("| lowest of last 3 | lowest of last 5 | holds ≥ 99.4 % in each of them |")
+    assert "| 31 | 99.44 % | 99.43 % | 99.41 % | yes |" in text and "| 32 | 99.44 % | 99.43 % | 99.38 % | no |" in text
+    assert "❌ At least 2 of 2 sweep seeds hold ≥ 99.4 % in each of their last 5 epochs: 1 of 2" in text
+    assert "➖ Final accuracy over the seeds" in text  # no mean asked
+    with pytest.raises(ValueError, match="last 3 or 5 epochs, not 4"):
+        readme_tables.goal_sweep_markdown(tmp_path, "model_4", (31, 32), 2, window=4)
