@@ -14,6 +14,8 @@ SWEEP_SEEDS ?= 11 12 13 14 15 16 17 18 19 20
 # Model_5, attempt 2 (model_5b, the search's winner): its one test sweep, on seeds no run had used (course.py).
 # Attempt 1's sweep (model_5, seeds 11-15) is kept as it was recorded: no target trains it again.
 MODEL_5B_SEEDS ?= 21 22 23 24 25
+# Model_4 on a new recipe (model_4b, the winner of Model_4's search): its one test sweep, on 20 seeds no run had used.
+MODEL_4B_SEEDS ?= 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50
 # Sweeps, the frontier, the ablations and the search train several runs side by side, one thread each (default:
 # one per physical core on a CPU, 4 per GPU; see README "Parallel sweeps"). JOBS=1: one after another, as before.
 JOBS ?=
@@ -46,6 +48,7 @@ train: data
 sweep: data
 	$(PYTHON) -m mnist_kit sweep model_4 --seeds $(SWEEP_SEEDS)$(JOBS_FLAG)
 	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit sweep model_5b --seeds $(MODEL_5B_SEEDS)$(JOBS_FLAG)
+	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit sweep model_4b --seeds $(MODEL_4B_SEEDS)$(JOBS_FLAG)
 
 # Notebook 5's measurements: every network of the frontier on Model_4's recipe, then the 3k-6k networks on
 # attempt 2's recipe (its second series; recipes.FRONTIER_SERIES), 3 seeds each, then the README tables. About 21

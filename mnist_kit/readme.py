@@ -12,7 +12,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from .course import HOLD_EPOCHS, MODEL_5B_MEAN_AIM, MODEL_5B_SEEDS, MODEL_5B_SEEDS_NEEDED, STEADY_EPOCHS, TARGET
+from .course import (
+    HOLD_EPOCHS,
+    MODEL_4B_SEEDS,
+    MODEL_4B_SEEDS_NEEDED,
+    MODEL_5B_MEAN_AIM,
+    MODEL_5B_SEEDS,
+    MODEL_5B_SEEDS_NEEDED,
+    STEADY_EPOCHS,
+    TARGET,
+)
 from .paths import atomic_write_bytes, default_results_dir, project_root
 from .recipes import get_recipe
 from .records import RecordError, current_sweep
@@ -35,6 +44,7 @@ __all__ = [
     "search_round_markdown",
     "search_table",
     "attempt_2_markdown",
+    "model_4b_markdown",
     "render_tables",
 ]
 __all__ += ["fill_markers", "update_readme"]
@@ -180,6 +190,11 @@ def attempt_2_markdown(results_dir: Path) -> str:
     )
 
 
+def model_4b_markdown(results_dir: Path) -> str:
+    """Model_4 on the new recipe (course.MODEL_4B_*): its goal, the last STEADY_EPOCHS epochs on seeds 31-50."""
+    return goal_sweep_markdown(results_dir, "model_4b", MODEL_4B_SEEDS, MODEL_4B_SEEDS_NEEDED, STEADY_EPOCHS)
+
+
 def render_tables(results_dir: Path) -> dict[str, str]:
     return {
         "results": results_table(results_dir),
@@ -189,6 +204,7 @@ def render_tables(results_dir: Path) -> dict[str, str]:
         "search-model_5": search_table(results_dir, "model_5"),
         "search-model_4": search_table(results_dir, "model_4"),
         "attempt-2": attempt_2_markdown(results_dir),
+        "model-4b": model_4b_markdown(results_dir),
         "performance": performance_table(results_dir / "benchmarks"),
         "sweep-speed": sweep_speed_table(results_dir / "benchmarks"),
     }

@@ -33,6 +33,8 @@ text between
 <!-- search-model_4:end -->
 <!-- attempt-2:begin -->
 <!-- attempt-2:end -->
+<!-- model-4b:begin -->
+<!-- model-4b:end -->
 """
 
 
