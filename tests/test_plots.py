@@ -27,7 +27,9 @@ def test_augmented_grid_shows_originals_and_draws(mnist_root):
     drawn = [ax.get_images()[0].get_array() for ax in axes[5:10]]
     assert all(image.shape == (28, 28) for image in originals + drawn)
     assert sum((a != b).any() for a, b in zip(originals, drawn, strict=True)) >= 4  # rotated, so (almost) all differ
-    assert "±7°" in fig._suptitle.get_text()
+    assert "±7°" in fig._suptitle.get_text() and "shift" not in fig._suptitle.get_text()
+    shifted = plots.show_augmented(get_recipe("model_4b"), n=5, draws=1, data_root=mnist_root)
+    assert "shift ±1 px" in shifted._suptitle.get_text()
 
 
 def test_history_plot_has_both_curves_and_the_target_line():

@@ -43,6 +43,8 @@ def show_augmented(recipe, n: int = 8, draws: int = 3, data_root=None, seed: int
     for draw in range(1, draws + 1):
         rows[f"draw {draw}"] = augment_batch(images, recipe.rotation, recipe.jitter, generator, recipe.translate)
     title = f"{recipe.name}: rotation ±{recipe.rotation:g}°, brightness/contrast jitter {recipe.jitter:g}"
+    if recipe.translate:
+        title += f", shift ±{recipe.translate:g} px"
     return plot_digit_rows(rows, title, labels.tolist())
 
 
