@@ -62,7 +62,7 @@ frontier: data
 # The instructor's command: every notebook at full length, in place (--course: each lesson writes
 # results/<recipe>.json; the solutions' exercises go to my_runs/ as a student's would),
 # Model_4 on the classic pipeline, the Model_4 seed sweep, then the README tables regenerated from the
-# records. About 15 full runs: hours on a laptop CPU, minutes on a GPU.
+# records. About 26 full runs (20 of them the sweep): hours on a laptop CPU, minutes on a GPU.
 reproduce: data
 	MNIST_KIT_SMOKE=0 $(PYTHON) tools/run_notebooks.py --course notebooks/0*.ipynb
 	MNIST_KIT_SMOKE=0 $(PYTHON) tools/run_notebooks.py notebooks/solutions/*.ipynb
