@@ -136,14 +136,15 @@ def plot_iterations(records: list) -> Figure:
     return fig
 
 
-def _frontier_line(ax, points: list, colour: str = "steelblue", series: str = "frontier") -> None:
-    """Each frontier point's mean and lowest final accuracy over its seeds, named."""
+def _frontier_line(ax, points: list, colour: str = "steelblue", series: str = "frontier", below: bool = False) -> None:
+    """Each frontier point's mean and lowest final accuracy over its seeds, named above the point (``below``: under
+    it, so that a second series at the same sizes does not write over the first's names)."""
     x = [p.parameters for p in points]
     ax.plot(x, [p.stats.final.mean for p in points], "o-", color=colour, label=f"{series}: mean over seeds")
     ax.plot(x, [p.stats.final_min for p in points], "v", color=colour, alpha=0.6, label=f"{series}: lowest seed")
     for p in points:
         where = (p.parameters, p.stats.final.mean)
-        ax.annotate(p.name, where, textcoords="offset points", xytext=(4, 6), fontsize=7, color=colour)
+        ax.annotate(p.name, where, textcoords="offset points", xytext=(6, -12 if below else 6), fontsize=7, color=colour)
 
 
 def _single_runs(ax, iterations: list, model_5: list) -> None:
@@ -175,7 +176,7 @@ def plot_frontier(points: list, iterations: list = (), model_5: list = (), secon
     if points:
         _frontier_line(ax, points, "steelblue", "Model_4's recipe")
     if second:
-        _frontier_line(ax, second, "crimson", "attempt 2's recipe")
+        _frontier_line(ax, second, "crimson", "attempt 2's recipe", below=True)
     _single_runs(ax, iterations, model_5)
     original = [v for v in ORIGINAL.values() if "best_test" in v]
     ax.plot(
