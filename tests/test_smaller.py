@@ -180,6 +180,8 @@ def test_frontier_reads_both_folders_its_seeds_and_its_recipe_only(tmp_path, smo
     labels = [t.get_text() for t in fig.axes[0].get_legend().get_texts()]
     assert any("original write-up" in t for t in labels) and any("Models 1–4" in t for t in labels)
     assert "attempt 2's recipe: mean over seeds" in labels
+    offsets = {t.get_text(): t.xyann[1] for t in fig.axes[0].texts}  # a name's offset from its point, in points
+    assert offsets["model_4"] > 0 > offsets["slim_3k_b"]  # the second series is named under its points
     assert report.frontier_table(tmp_path / "empty").startswith("_No frontier recorded yet")
 
 
