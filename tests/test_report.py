@@ -419,5 +419,7 @@ def test_a_goal_on_the_last_5_epochs_counts_that_window(tmp_path):
     assert "| 31 | 99.44 % | 99.43 % | 99.41 % | yes |" in text and "| 32 | 99.44 % | 99.43 % | 99.38 % | no |" in text
     assert "❌ At least 2 of 2 sweep seeds hold ≥ 99.4 % in each of their last 5 epochs: 1 of 2" in text
     assert "➖ Final accuracy over the seeds" in text  # no mean asked
+    lines = readme_tables.goal_sweep_markdown(tmp_path, "model_4", (31, 32), 2, window=5, per_seed=False)
+    assert "| 31 |" not in lines and lines == text.split("\n\n", 1)[1]  # the goal's lines, no table
     with pytest.raises(ValueError, match="last 3 or 5 epochs, not 4"):
         readme_tables.goal_sweep_markdown(tmp_path, "model_4", (31, 32), 2, window=4)
