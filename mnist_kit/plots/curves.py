@@ -144,7 +144,8 @@ def _frontier_line(ax, points: list, colour: str = "steelblue", series: str = "f
     ax.plot(x, [p.stats.final_min for p in points], "v", color=colour, alpha=0.6, label=f"{series}: lowest seed")
     for p in points:
         where = (p.parameters, p.stats.final.mean)
-        ax.annotate(p.name, where, textcoords="offset points", xytext=(6, -12 if below else 6), fontsize=7, color=colour)
+        offset = (6, -12) if below else (4, 6)
+        ax.annotate(p.name, where, textcoords="offset points", xytext=offset, fontsize=7, color=colour)
 
 
 def _single_runs(ax, iterations: list, model_5: list) -> None:
