@@ -359,8 +359,9 @@ def results_table(results_dir: Path) -> str:
 def recipe_label(record) -> str:
     """How a sweep is named: the recipe and the settings that tell its versions apart."""
     c, ema = record["config"], record["config"].get("ema_epochs", 0)
+    shift = f", shift ±{c['translate']:g} px" if c.get("translate") else ""  # absent in older records: no shift
     average = f", weight average ~{ema:g} epoch" if ema else ""
-    return f"{record['recipe']} ({c['pipeline']}, {c['scheduler']}, lr {c['lr']:g}{average})"
+    return f"{record['recipe']} ({c['pipeline']}, {c['scheduler']}, lr {c['lr']:g}{shift}{average})"
 
 
 def labelled_sweeps(sweep_dir: Path) -> dict[str, list]:

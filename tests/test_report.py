@@ -228,6 +228,15 @@ def test_sweep_pools_only_seeds_of_the_same_recipe(results, smoke_run):
     assert f"| {MODEL_4_LABEL} [2] | 3 |" in table  # kept apart all the same
 
 
+def test_recipe_label_names_the_shift_only_where_a_recipe_shifts():
+    shifted = report.recipe_label({"recipe": "model_4b", "config": get_recipe("model_4b").to_dict()})
+    assert shifted == "model_4b (fast, onecycle, lr 0.2, shift ±1 px, weight average ~0.5 epoch)"
+    assert "shift" not in MODEL_4_LABEL
+    older = get_recipe("model_4").to_dict()
+    del older["translate"]  # a record written before the field existed
+    assert report.recipe_label({"recipe": "model_4", "config": older}) == MODEL_4_LABEL
+
+
 def test_malformed_record_fails_and_leaves_the_readme(results):
     folder, readme = results
     path = folder / "model_4.json"
