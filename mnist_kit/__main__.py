@@ -83,9 +83,11 @@ def build_parser() -> argparse.ArgumentParser:
             "(never the test set); recorded under results/validation/",
         )
 
-    report = commands.add_parser("report", help="rewrite the README's result tables from results/")
-    report.add_argument("--check", action="store_true", help="only check; fail if the README is stale")
-    report.add_argument("--readme", help="default: the checkout's README.md")
+    report = commands.add_parser(
+        "report", help="rewrite the generated tables of README.md, docs/RESULTS.md and docs/INSTRUCTOR.md from results/"
+    )
+    report.add_argument("--check", action="store_true", help="only check; fail if a document is stale")
+    report.add_argument("--root", help="the folder holding README.md and docs/ (default: the checkout)")
     report.add_argument("--results-dir", help="default: ./results")
 
     grade = commands.add_parser(
@@ -95,7 +97,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     lab = commands.add_parser("lab", help="prepare MNIST, then open the notebooks in JupyterLab (what `make lab` does)")
     test = commands.add_parser(
-        "test", help="prepare MNIST, lint, run every test and notebook, check the README (what `make test` does)"
+        "test",
+        help="prepare MNIST, lint, run every test and notebook, check the generated tables (what `make test` does)",
     )
     for sub in (lab, test):
         sub.add_argument("--data-root", help="folder holding MNIST/raw (default: $MNIST_KIT_DATA or ./data)")
@@ -267,13 +270,13 @@ def _grade(args) -> int:
 
 
 def _report(args) -> int:
-    from .readme import update_readme
+    from .readme import update_documents
 
-    fresh = update_readme(args.readme, args.results_dir, check=args.check)
-    if args.check and not fresh:
-        print("error: the README's result tables are stale; run `python -m mnist_kit report`", file=sys.stderr)
+    stale = ", ".join(update_documents(args.root, args.results_dir, check=args.check))
+    if args.check and stale:
+        print(f"error: the generated tables of {stale} are stale; run `python -m mnist_kit report`", file=sys.stderr)
         return 1
-    print("README tables are up to date." if fresh else "README tables rewritten from results/.")
+    print(f"Tables rewritten from results/ in {stale}." if stale else "Generated tables are up to date.")
     return 0
 
 
@@ -298,7 +301,7 @@ TEST_STEPS = (
 
 
 def _test() -> int:
-    """Lint, the unit tests and every notebook (smoke runs: the root conftest.py), then the README's tables;
+    """Lint, the unit tests and every notebook (smoke runs: the root conftest.py), then the generated tables;
     stops at the first step that fails and returns its exit status."""
     for step in TEST_STEPS:
         command = [sys.executable, *step]

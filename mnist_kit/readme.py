@@ -1,15 +1,17 @@
-"""The README's generated tables: which tables it holds, the benchmark and search-round tables, and writing them
-between their markers.
+"""The documents' generated tables: which document holds which (``DOCUMENTS``: the README, docs/RESULTS.md and
+docs/INSTRUCTOR.md), the benchmark, search-round and run-time tables, and writing them between their markers.
 
 ``python -m mnist_kit report`` rewrites each table between ``<!-- name:begin -->`` and ``<!-- name:end -->`` from
-``results/``; ``report --check`` (run by ``make test``) fails when the README is stale or a record is malformed,
-and never writes. The run tables themselves are ``report``'s; the benchmark records and the search's rounds
-(``results/tuning/<which>.json``, judged by ``tuning``) are read here. ``search_round_markdown`` is also notebook 5's.
+``results/``, and nothing else; ``report --check`` (run by ``make test``) fails when a document is stale or a
+record is malformed, and never writes. The run tables themselves are ``report``'s; the benchmark records and the
+search's rounds (``results/tuning/<which>.json``, judged by ``tuning``) are read here. ``search_round_markdown`` is
+also notebook 5's.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 from .course import (
@@ -24,12 +26,13 @@ from .course import (
 )
 from .paths import atomic_write_bytes, default_results_dir, project_root
 from .recipes import get_recipe
-from .records import RecordError, current_sweep
+from .records import RecordError, current_sweep, full_runs
 from .report import (
     ablation_table,
     frontier_table,
     labelled_sweeps,
     markdown_table,
+    recipe_label,
     results_table,
     sweep_goal_lines,
     sweep_markdown,
@@ -37,8 +40,28 @@ from .report import (
 from .stats import accuracies, lowest_of_last
 from .tuning import load_round
 
+# Which document (from the checkout's root) holds which generated table; each table lives in exactly one.
+DOCUMENTS = {
+    "README.md": ("results", "sweep-model_4"),  # the front page: the headline results only
+    "docs/RESULTS.md": (
+        "sweep",
+        "attempt-2",
+        "model-4b",
+        "ablation",
+        "search-model_5",
+        "search-model_4",
+        "frontier",
+        "performance",
+        "sweep-speed",
+    ),
+    "docs/INSTRUCTOR.md": ("run-times",),  # what reproducing costs
+}
+
 __all__ = [
+    "DOCUMENTS",
     "sweep_table",
+    "recipe_sweep_table",
+    "run_times_table",
     "performance_table",
     "sweep_speed_table",
     "search_round_markdown",
@@ -47,13 +70,41 @@ __all__ = [
     "model_4b_markdown",
     "render_tables",
 ]
-__all__ += ["fill_markers", "update_readme"]
+__all__ += ["fill_markers", "update_documents"]
 
 
 def sweep_table(sweep_dir: Path) -> str:
     """The README's sweep table: one row a sweep, each hold rate with its 95 % Wilson interval."""
     labelled = labelled_sweeps(sweep_dir)
     return sweep_markdown(labelled) if labelled else "_No sweep recorded yet: `make sweep`._"
+
+
+def recipe_sweep_table(sweep_dir: Path, name: str) -> str:
+    """One recipe's sweep as the recipe is written today: its row of ``sweep_table``, under the same header."""
+    label = recipe_label({"recipe": name, "config": get_recipe(name).to_dict()})
+    labelled = {k: v for k, v in labelled_sweeps(sweep_dir).items() if k == label}
+    return sweep_markdown(labelled) if labelled else f"_{name} is not swept yet: `make sweep`._"
+
+
+def run_times_table(results_dir: Path) -> str:
+    """What the course's full-length runs cost, from their records' wall time: the lessons' runs, each sweep
+    (as ``sweep_table`` groups them), the frontier, the ablations and the validation runs, with their machines."""
+    groups = {"the lessons' runs and `model_4-classic` (`results/*.json`)": full_runs(results_dir)}
+    labelled = labelled_sweeps(results_dir / "sweep")
+    groups.update((f"sweep: {label}", [("", r) for r in records]) for label, records in labelled.items())
+    for folder in ("frontier", "ablation", "validation"):
+        groups[f"`results/{folder}/`"] = full_runs(results_dir / folder)
+    rows = []
+    for label, runs in groups.items():
+        if runs:
+            minutes = [r.wall_seconds / 60 for _stem, r in runs]
+            span = dict.fromkeys([f"{min(minutes):.0f}", f"{max(minutes):.0f}"])  # one number when they agree
+            rows.append([label, str(len(runs)), "–".join(span), f"{sum(minutes) / 60:.1f}"])
+            rows[-1].append("; ".join(sorted({r.device_name for _stem, r in runs})))
+    if not rows:
+        return "_No full runs recorded yet: `make reproduce`._"
+    header = ["runs", "how many", "minutes per run (fewest–most)", "hours in all", "device"]
+    return markdown_table(header, "lrrrl", rows)
 
 
 def performance_table(bench_dir: Path) -> str:
@@ -208,6 +259,7 @@ def render_tables(results_dir: Path) -> dict[str, str]:
     return {
         "results": results_table(results_dir),
         "sweep": sweep_table(results_dir / "sweep"),
+        "sweep-model_4": recipe_sweep_table(results_dir / "sweep", "model_4"),
         "frontier": frontier_table(results_dir),
         "ablation": ablation_table(results_dir),
         "search-model_5": search_table(results_dir, "model_5"),
@@ -216,28 +268,45 @@ def render_tables(results_dir: Path) -> dict[str, str]:
         "model-4b": model_4b_markdown(results_dir),
         "performance": performance_table(results_dir / "benchmarks"),
         "sweep-speed": sweep_speed_table(results_dir / "benchmarks"),
+        "run-times": run_times_table(results_dir),
     }
 
 
-def fill_markers(text: str, tables: dict[str, str]) -> str:
-    """Replace what stands between ``<!-- name:begin -->`` and ``<!-- name:end -->`` for each table."""
+MARKER = re.compile(r"^<!-- ([\w.-]+):begin -->$", re.MULTILINE)  # a marker is a line of its own
+
+
+def fill_markers(text: str, tables: dict[str, str], document: str = "README.md") -> str:
+    """Replace what stands between ``<!-- name:begin -->`` and ``<!-- name:end -->`` for each table; a marker of
+    a table that is not ``document``'s is an error (it would never be filled)."""
+    stray = sorted(set(MARKER.findall(text)) - set(tables))
+    if stray:
+        raise RecordError(f"{document} has markers of no table of its own: {', '.join(stray)} (see readme.DOCUMENTS)")
     for name, table in tables.items():
         begin, end = f"<!-- {name}:begin -->", f"<!-- {name}:end -->"
         if text.count(begin) != 1 or text.count(end) != 1 or text.index(begin) > text.index(end):
-            raise RecordError(f"README needs exactly one '{begin}' before one '{end}'")
+            raise RecordError(f"{document} needs exactly one '{begin}' before one '{end}'")
         head, rest = text.split(begin)
         _old, tail = rest.split(end)
         text = f"{head}{begin}\n{table}\n{end}{tail}"
     return text
 
 
-def update_readme(readme: Path | None = None, results_dir: Path | None = None, check: bool = False) -> bool:
-    """Rewrite (or, with ``check``, compare) the README tables; returns True when it was up to date.
-    Raises ``RecordError`` for a malformed record; the README is then left untouched."""
-    readme = Path(readme) if readme else project_root() / "README.md"
-    results_dir = Path(results_dir) if results_dir else default_results_dir()
-    old = readme.read_text()
-    new = fill_markers(old, render_tables(results_dir))
-    if new != old and not check:
-        atomic_write_bytes(readme, new.encode())
-    return new == old
+def update_documents(root: Path | None = None, results_dir: Path | None = None, check: bool = False) -> list[str]:
+    """Rewrite (or, with ``check``, compare) every generated table of each of ``DOCUMENTS`` under ``root`` (default:
+    the checkout); returns the documents that were stale (empty: all up to date). Raises ``RecordError`` for a
+    malformed record, a missing document or a misplaced marker; then no document is written."""
+    root = Path(root) if root else project_root()
+    tables = render_tables(Path(results_dir) if results_dir else default_results_dir())
+    stale = {}
+    for name, markers in DOCUMENTS.items():
+        try:
+            old = (root / name).read_text()
+        except OSError as exc:
+            raise RecordError(f"{root / name}: unreadable ({exc})") from None
+        new = fill_markers(old, {marker: tables[marker] for marker in markers}, name)
+        if new != old:
+            stale[name] = new
+    if not check:
+        for name, new in stale.items():
+            atomic_write_bytes(root / name, new.encode())
+    return list(stale)
