@@ -1,7 +1,7 @@
 # The two commands a course user needs (see README):
 #   make lab    set up packages, then `python -m mnist_kit lab`: MNIST, then the notebooks in JupyterLab
 #   make test   set up packages, then `python -m mnist_kit test`: MNIST, lint, the whole test suite
-#               (notebooks included), the README's tables checked
+#               (notebooks included), the generated tables checked (README.md, docs/)
 # Both steps after the install live in mnist_kit/__main__.py, so students without make (Windows) run the same.
 # Packages go into the active Python environment (a venv or conda env you activated): no new
 # multi-gigabyte environment per clone. PYTHON=... picks another interpreter.
@@ -18,7 +18,7 @@ MODEL_5B_SEEDS ?= 21 22 23 24 25
 # Model_4 on a new recipe (model_4b, the winner of Model_4's search): its one test sweep, on 20 seeds no run had used.
 MODEL_4B_SEEDS ?= 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50
 # Sweeps, the frontier, the ablations and the search train several runs side by side, one thread each (default:
-# one per physical core on a CPU, 4 per GPU; see README "Parallel sweeps"). JOBS=1: one after another, as before.
+# one per physical core on a CPU, 4 per GPU; see docs/INSTRUCTOR.md). JOBS=1: one after another, as before.
 JOBS ?=
 JOBS_FLAG := $(if $(JOBS), --jobs $(JOBS))
 

@@ -1,6 +1,6 @@
 """How much faster is a sweep side by side? The same 1-epoch Model_4 runs one after another, with --jobs, and on Ray.
 
-    python benchmarks/sweep_speed.py           # 4 full-length 1-epoch runs per mode: the numbers for the README
+    python benchmarks/sweep_speed.py           # 4 full-length 1-epoch runs per mode: the numbers for docs/RESULTS.md
     python benchmarks/sweep_speed.py --quick   # smoke-sized runs into a scratch folder: checks the script only
 
 Three modes train the same seeds (records go to a scratch folder, never to results/):

@@ -197,7 +197,7 @@ def test_the_test_command_stops_at_the_first_failure(monkeypatch):
 
     monkeypatch.setattr(subprocess, "run", fake_run)
     assert main(["test"]) == 1
-    assert commands == ["ruff", "ruff", "pytest"]  # the README check is not reached
+    assert commands == ["ruff", "ruff", "pytest"]  # the tables' check is not reached
 
 
 @pytest.mark.parametrize("uid, root_flag", [(0, ["--allow-root"]), (1000, [])])

@@ -12,30 +12,19 @@ from mnist_kit.records import Record, RecordError, save_run
 
 MODEL_4_LABEL = report.recipe_label({"recipe": "model_4", "config": get_recipe("model_4").to_dict()})
 
-README = """# Title
-<!-- results:begin -->
-old
-<!-- results:end -->
-text between
-<!-- sweep:begin -->
-<!-- sweep:end -->
-<!-- frontier:begin -->
-<!-- frontier:end -->
-<!-- performance:begin -->
-<!-- performance:end -->
-<!-- sweep-speed:begin -->
-<!-- sweep-speed:end -->
-<!-- ablation:begin -->
-<!-- ablation:end -->
-<!-- search-model_5:begin -->
-<!-- search-model_5:end -->
-<!-- search-model_4:begin -->
-<!-- search-model_4:end -->
-<!-- attempt-2:begin -->
-<!-- attempt-2:end -->
-<!-- model-4b:begin -->
-<!-- model-4b:end -->
-"""
+
+def _documents() -> dict[str, str]:
+    """Each document of ``readme.DOCUMENTS`` with its markers empty, and the README's first table stale."""
+    docs = {
+        name: "".join(f"<!-- {m}:begin -->\n<!-- {m}:end -->\n" for m in markers)
+        for name, markers in readme_tables.DOCUMENTS.items()
+    }
+    empty = "<!-- results:begin -->\n<!-- results:end -->\n"
+    docs["README.md"] = docs["README.md"].replace(empty, empty.replace("-->\n<", "-->\nold\n<") + "text between\n")
+    return {name: f"# {name}\n{text}" for name, text in docs.items()}
+
+
+DOCUMENTS = _documents()
 
 
 def fake_record(test_accs, train_acc=99.0, seconds=10.0, **extra) -> Record:
@@ -194,23 +183,72 @@ def results(tmp_path, smoke_run, monkeypatch):
     folder = tmp_path / "results"
     save_run(full, folder, stem="model_4")
     save_run(full, folder / "sweep", stem="model_4-seed1")
-    readme = tmp_path / "README.md"
-    readme.write_text(README)
-    return folder, readme
+    root = tmp_path / "checkout"
+    for name, text in DOCUMENTS.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return folder, root
+
+
+def _texts(root) -> dict[str, str]:
+    return {name: (root / name).read_text() for name in DOCUMENTS}
+
+
+def test_every_table_lives_in_one_of_the_three_documents(tmp_path):
+    assert list(readme_tables.DOCUMENTS) == ["README.md", "docs/RESULTS.md", "docs/INSTRUCTOR.md"]
+    markers = [m for names in readme_tables.DOCUMENTS.values() for m in names]
+    assert sorted(markers) == sorted(readme_tables.render_tables(tmp_path))  # each table once, none left out
+    assert readme_tables.DOCUMENTS["README.md"] == ("results", "sweep-model_4")  # the front page's headline
 
 
 def test_report_rewrites_then_checks_clean(results):
-    folder, readme = results
-    assert readme_tables.update_readme(readme, folder, check=True) is False  # stale: 'old' in the table
-    assert readme.read_text() == README  # --check never writes
-    assert readme_tables.update_readme(readme, folder) is False
-    text = readme.read_text()
+    folder, root = results
+    every = list(DOCUMENTS)
+    assert readme_tables.update_documents(root, folder, check=True) == every  # 'old', and empty markers
+    assert _texts(root) == DOCUMENTS  # --check never writes
+    assert readme_tables.update_documents(root, folder) == every
+    text = (root / "README.md").read_text()
     assert "| model_4 | 7,774 |" in text and f"| {MODEL_4_LABEL} | 1 |" in text and "text between" in text
-    assert readme_tables.update_readme(readme, folder, check=True) is True
+    assert f"| {MODEL_4_LABEL} | 1 |" in (root / "docs/RESULTS.md").read_text()  # the whole sweep table
+    assert "| sweep: " in (root / "docs/INSTRUCTOR.md").read_text()  # what the runs cost
+    assert readme_tables.update_documents(root, folder, check=True) == []
+
+
+@pytest.mark.parametrize("name", list(DOCUMENTS))
+def test_a_stale_table_in_any_document_is_reported(results, capsys, name):
+    folder, root = results
+    readme_tables.update_documents(root, folder)
+    written = _texts(root)
+    head, marker, tail = written[name].partition(":begin -->\n")
+    (root / name).write_text(f"{head}{marker}| edited by hand |\n{tail}")
+    assert readme_tables.update_documents(root, folder, check=True) == [name]
+    args = ["report", "--root", str(root), "--results-dir", str(folder), "--check"]
+    assert main(args) == 1
+    assert f"generated tables of {name} are stale" in capsys.readouterr().err
+    assert main(args[:-1]) == 0
+    assert _texts(root) == written  # only the marker's contents were rewritten
+
+
+def test_a_marker_in_the_wrong_document_is_an_error(results):
+    folder, root = results
+    readme = root / "README.md"
+    readme.write_text(readme.read_text() + "<!-- frontier:begin -->\n<!-- frontier:end -->\n")
+    before = _texts(root)
+    with pytest.raises(RecordError, match="README.md has markers of no table of its own: frontier"):
+        readme_tables.update_documents(root, folder)
+    assert _texts(root) == before
+
+
+def test_a_missing_document_is_an_error(results):
+    folder, root = results
+    (root / "docs/INSTRUCTOR.md").unlink()
+    with pytest.raises(RecordError, match="INSTRUCTOR.md: unreadable"):
+        readme_tables.update_documents(root, folder)
+    assert (root / "README.md").read_text() == DOCUMENTS["README.md"]  # nothing written
 
 
 def test_sweep_pools_only_seeds_of_the_same_recipe(results, smoke_run):
-    folder, readme = results
+    folder, _root = results
     older = dataclasses.replace(
         smoke_run,
         smoke=False,
@@ -237,37 +275,37 @@ def test_recipe_label_names_the_shift_only_where_a_recipe_shifts():
     assert report.recipe_label({"recipe": "model_4", "config": older}) == MODEL_4_LABEL
 
 
-def test_malformed_record_fails_and_leaves_the_readme(results):
-    folder, readme = results
+def test_malformed_record_fails_and_leaves_the_documents(results):
+    folder, root = results
     path = folder / "model_4.json"
     record = json.loads(path.read_text())
     del record["history"][0]["test_acc"]
     path.write_text(json.dumps(record))
     with pytest.raises(RecordError, match="model_4.json"):
-        readme_tables.update_readme(readme, folder)
-    assert readme.read_text() == README
+        readme_tables.update_documents(root, folder)
+    assert _texts(root) == DOCUMENTS
 
 
 def test_smoke_records_do_not_belong_in_results(results):
-    folder, readme = results
+    folder, root = results
     path = folder / "model_4.json"
     record = json.loads(path.read_text())
     record["smoke"] = True
     path.write_text(json.dumps(record))
     with pytest.raises(RecordError, match="smoke"):
-        readme_tables.update_readme(readme, folder)
+        readme_tables.update_documents(root, folder)
 
 
 def test_missing_markers_are_an_error(results):
-    folder, readme = results
-    readme.write_text("# no markers here\n")
-    with pytest.raises(RecordError, match="results:begin"):
-        readme_tables.update_readme(readme, folder)
+    folder, root = results
+    (root / "README.md").write_text("# no markers here\n")
+    with pytest.raises(RecordError, match="README.md needs exactly one '<!-- results:begin -->'"):
+        readme_tables.update_documents(root, folder)
 
 
 def test_report_command_exit_codes(results, capsys):
-    folder, readme = results
-    args = ["report", "--readme", str(readme), "--results-dir", str(folder)]
+    folder, root = results
+    args = ["report", "--root", str(root), "--results-dir", str(folder)]
     assert main(args + ["--check"]) == 1
     assert "stale" in capsys.readouterr().err
     assert main(args) == 0
@@ -277,9 +315,11 @@ def test_report_command_exit_codes(results, capsys):
     assert "unreadable" in capsys.readouterr().err
 
 
-def test_committed_readme_matches_committed_results():
-    """The instructor's tables in README.md agree with results/ (what `report --check` enforces in CI)."""
-    assert readme_tables.update_readme(check=True), "README tables are stale: run `python -m mnist_kit report`"
+def test_committed_documents_match_committed_results():
+    """The generated tables of README.md, docs/RESULTS.md and docs/INSTRUCTOR.md agree with results/ (what
+    `report --check` enforces in CI)."""
+    stale = readme_tables.update_documents(check=True)
+    assert stale == [], f"stale tables in {stale}: run `python -m mnist_kit report`"
 
 
 def test_tuning_round_table_reads_the_split_that_judged_it():

@@ -1,0 +1,69 @@
+"""The README is a student's front page: short, its commands the ones CI runs, its lessons' reading times and its
+course numbers from the kit; the links of all three documents lead somewhere. (That `report --check` covers
+README.md, docs/RESULTS.md and docs/INSTRUCTOR.md is tests/test_report.py's.)"""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+
+from mnist_kit.course import MODEL_5_BUDGET, PARAMETER_BUDGET, TARGET
+from mnist_kit.grade import MAX_EPOCHS
+from mnist_kit.readme import DOCUMENTS
+
+ROOT = Path(__file__).resolve().parents[1]
+README = (ROOT / "README.md").read_text()
+LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("0*.ipynb"))
+WORDS_PER_MINUTE = 200  # the reading speed the README's "reading time" column assumes
+
+
+def test_the_readme_is_a_front_page():
+    assert len(README.splitlines()) <= 200
+
+
+def test_the_readme_names_the_two_commands_and_ci_runs_its_test_command():
+    commands = README.split("```bash\n", 1)[1].split("```", 1)[0]
+    assert [line.split("#")[0].strip() for line in commands.splitlines()] == ["make lab", "make test"]
+    assert (ROOT / ".ci" / "run").read_text().rstrip().endswith("\nmake test")
+
+
+def test_the_readme_states_the_course_numbers_of_the_kit():
+    intro = README.split("\n## ", 1)[0]
+    assert f"≥ {TARGET} % test\naccuracy" in intro
+    assert f"fewer than {PARAMETER_BUDGET:,} parameters, in at most {MAX_EPOCHS} epochs" in intro
+    assert f"at most {MODEL_5_BUDGET:,} parameters" in intro
+
+
+def reading_minutes(notebook: Path) -> int:
+    """A lesson's text (its Markdown cells) at WORDS_PER_MINUTE, to the nearest 5 minutes (at least 5)."""
+    cells = json.loads(notebook.read_text())["cells"]
+    words = sum(len("".join(c["source"]).split()) for c in cells if c["cell_type"] == "markdown")
+    return max(5, 5 * round(words / WORDS_PER_MINUTE / 5))
+
+
+def test_the_lessons_are_listed_in_order_with_their_reading_time():
+    section = README.split("\n## The lessons\n", 1)[1].split("\n## ", 1)[0]
+    assert f"about {WORDS_PER_MINUTE} words\na minute" in section
+    rows = re.findall(r"^\| \[[^]]+\]\(notebooks/([^)]+)\) \| [^|]+ \| about (\d+) min \|$", section, re.M)
+    assert [name for name, _ in rows] == LESSONS
+    assert [int(minutes) for _, minutes in rows] == [reading_minutes(ROOT / "notebooks" / n) for n in LESSONS]
+
+
+def _slug(heading: str) -> str:
+    """GitHub's anchor for a heading: lower case, punctuation dropped, spaces to hyphens."""
+    return re.sub(r"[^\w\- ]", "", heading.strip().lower()).replace(" ", "-")
+
+
+@pytest.mark.parametrize("document", list(DOCUMENTS))
+def test_every_relative_link_leads_to_a_file_and_heading(document):
+    path = ROOT / document
+    for target in re.findall(r"\]\(([^)\s]+)\)", path.read_text()):
+        if target.startswith(("http://", "https://")):
+            continue
+        file, _, anchor = target.partition("#")
+        linked = (path.parent / file).resolve() if file else path
+        assert linked.exists(), f"{document}: {target} leads nowhere"
+        if anchor:
+            headings = re.findall(r"^#+ (.+)$", linked.read_text(), re.M)
+            assert anchor in {_slug(h) for h in headings}, f"{document}: no heading for #{anchor}"
