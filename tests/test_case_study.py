@@ -239,3 +239,17 @@ def test_validation_scores_model_4_lower_than_test():
 @pytest.mark.parametrize("path", [CASE, SOLUTIONS], ids=lambda p: p.stem)
 def test_the_exercises_read_only_the_records(path):
     assert "my_runs" not in "".join(_outputs(cell) for cell in _nb(path).cells if cell.cell_type == "code")
+
+
+def test_the_first_half_of_model_4s_sweep_hides_the_misses_of_the_whole():
+    sweep = _sweep("model_4")
+    half = sweep[: len(sweep) // 2]
+    assert len(_held(half, course.HOLD_EPOCHS)) == len(half) > 0
+    assert len(_held(sweep, course.HOLD_EPOCHS)) < len(sweep)
+
+
+def test_model_5s_first_attempt_missed_the_count_its_second_asked_for_too():
+    """Attempt 1 asked for the same count of its five seeds as attempt 2 (``course.MODEL_5B_SEEDS_NEEDED``)."""
+    sweep_5 = _sweep("model_5")
+    assert len(sweep_5) == len(course.MODEL_5B_SEEDS)
+    assert len(_held(sweep_5, course.HOLD_EPOCHS)) < course.MODEL_5B_SEEDS_NEEDED
