@@ -253,3 +253,13 @@ def test_model_5s_first_attempt_missed_the_count_its_second_asked_for_too():
     sweep_5 = _sweep("model_5")
     assert len(sweep_5) == len(course.MODEL_5B_SEEDS)
     assert len(_held(sweep_5, course.HOLD_EPOCHS)) < course.MODEL_5B_SEEDS_NEEDED
+
+
+def test_read_strictly_fewer_seeds_hold_and_model_4bs_misses_differ_in_kind():
+    sweep = _sweep("model_4")
+    strictly = [r for r in sweep if min(stats.accuracies(r)[-course.HOLD_EPOCHS :]) > course.TARGET]
+    assert len(strictly) < len(_held(sweep, course.HOLD_EPOCHS))
+    w = course.STEADY_EPOCHS
+    misses = [stats.accuracies(r)[-w:] for r in _sweep("model_4b") if r["seed"] not in _held(_sweep("model_4b"), w)]
+    assert any(min(accs[1:]) >= course.TARGET for accs in misses)  # a dip in the window's first epoch, then holds
+    assert any(max(accs) < course.TARGET for accs in misses)  # never at the line in the window
