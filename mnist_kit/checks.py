@@ -13,6 +13,9 @@ recipe name (its record in ``results/``), a path or a record dict; ``block`` cou
     checks.first_epoch_at_target(answer, record="model_4")       # None when no epoch reached it
     checks.lr_at_step(answer, recipe="model_4", step=0)          # or epoch=7 (its first step)
     checks.search_margin(answer, which="model_5", candidate="m5_shift2", against="slim_5k_a")  # in seed spreads
+    checks.lowest_in_window(answer, sweep="model_4", seed=15, epochs=5)  # a sweep seed's lowest of its last epochs
+    checks.wilson_low(answer, k=17, n=20)                               # the lower end of a 95 % Wilson interval, in %
+    checks.tie_or_lead(answer, which="model_4", candidate="m4_shift1", against="model_4")  # "tie" or "lead"
 
 Taught in every notebook's "Your turn" cells.
 """
@@ -28,6 +31,7 @@ from .engine import lr_schedule, steps_per_batch
 from .grade import accuracy_key, record_of
 from .models import conv_budget, get_model, receptive_field_table
 from .recipes import get_recipe
+from .stats import wilson
 
 STEPS_PER_EPOCH = 469  # 60,000 training images in batches of 128: the last batch is smaller
 LR_TOLERANCE = 0.01  # a learning rate within 1 % counts as right (hand-worked rates are rounded)
@@ -158,6 +162,41 @@ def _expected_margin(which="model_5", candidate="m5_shift2", against="slim_5k_a"
     return Answer(gap / spread, hint, worked)
 
 
+def _expected_lowest(sweep="model_4", seed=15, epochs=5):
+    from .paths import default_results_dir  # the committed sweeps
+
+    path = default_results_dir() / "sweep" / f"{sweep}-seed{seed}.json"
+    if not path.is_file():
+        raise ValueError(f"no sweep record {path.name} in results/sweep/; check the recipe's name and the seed")
+    data = record_of(path)
+    key = accuracy_key(data)
+    accs = [row[key] for row in data["history"]]
+    lowest = min(accs[-epochs:])
+    hint = f"take the {key} of the last {epochs} rows of the record's history (epochs {len(accs) - epochs + 1}–"
+    hint += f"{len(accs)}) and keep the lowest"
+    slips = {accs[-1]: "that is the last epoch alone: the window is several epochs"}
+    if epochs != 3:
+        slips[min(accs[-3:])] = "that is the lowest of the last 3 epochs: count the whole window"
+    worked = (
+        f"the last {epochs} epochs read {', '.join(f'{a:.2f}' for a in accs[-epochs:])}: the lowest is {lowest:.2f}"
+    )
+    return Answer(lowest, hint, worked, {v: h for v, h in slips.items() if v != lowest})
+
+
+def _expected_wilson_low(k=17, n=20):
+    interval = wilson(k, n)
+    p = k / n
+    textbook = 100 * (p - 1.96 * math.sqrt(p * (1 - p) / n))
+    hint = (
+        "with z = 1.96: centre = (k + z²/2) / (n + z²), half = z / (n + z²) · √(k(n − k)/n + z²/4); "
+        "the lower end is centre − half, in percent"
+    )
+    worked = f"{k} of {n}: {interval}, lower end {100 * interval.low:.1f} % (stats.wilson({k}, {n}))"
+    slips = {textbook: "that is the textbook interval p ± 1.96·√(p(1 − p)/n): use Wilson's centre and half-width"}
+    slips[interval.low] = "give it in percent (× 100), not as a fraction"
+    return Answer(100 * interval.low, hint, worked, slips)
+
+
 EXPECTED = {
     "output_size": _expected_output_size,
     "receptive_field": _expected_receptive_field,
@@ -165,8 +204,12 @@ EXPECTED = {
     "first_epoch_at_target": _expected_first_epoch,
     "lr_at_step": _expected_lr,
     "search_margin": _expected_margin,
+    "lowest_in_window": _expected_lowest,
+    "wilson_low": _expected_wilson_low,
 }
 MARGIN_TOLERANCE = 0.25  # the round's table rounds to hundredths: a margin worked from it is off by up to ~20 %
+ACCURACY_TOLERANCE = 5e-5  # an accuracy read off a record (in %, to the hundredth) is right to ±0.005 points
+WILSON_TOLERANCE = 0.02  # an interval's end worked by hand is right within 2 % of it (64 for 63.96 %)
 
 
 def _matches(answer, expected, relative: float) -> bool:
@@ -188,7 +231,8 @@ def _check(kind: str, answer, show_answer: bool, relative: float = 0.0, **where)
         side = (
             "" if answer is None or expected.value is None else f": too {'high' if answer > expected.value else 'low'}"
         )
-        print(f"❌ Not quite{side}. Hint: {expected.slips.get(answer, expected.hint)}.")
+        slip = next((h for v, h in expected.slips.items() if _matches(answer, v, relative)), expected.hint)
+        print(f"❌ Not quite{side}. Hint: {slip}.")
     if show_answer:
         print(f"The answer: {expected.worked}.")
     return ok
@@ -233,6 +277,46 @@ def search_margin(
     ``tuning.pick`` measures it (below 1: a tie). Right within 25 % (the table's figures are rounded)."""
     where = dict(which=which, candidate=candidate, against=against)
     return _check("search_margin", answer, show_answer, relative=MARGIN_TOLERANCE, **where)
+
+
+def lowest_in_window(answer, *, sweep="model_4", seed=15, epochs=5, show_answer: bool = False) -> bool:
+    """The lowest test accuracy (in %) of the last ``epochs`` epochs of one sweep seed's record,
+    ``results/sweep/<sweep>-seed<seed>.json``: the figure a hold is judged by. Right to the hundredth.
+    Taught in ``notebooks/06_steady_or_lucky.ipynb``."""
+    where = dict(sweep=sweep, seed=seed, epochs=epochs)
+    return _check("lowest_in_window", answer, show_answer, relative=ACCURACY_TOLERANCE, **where)
+
+
+def wilson_low(answer, *, k: int, n: int, show_answer: bool = False) -> bool:
+    """The lower end, in percent, of the 95 % Wilson interval of a hold rate of ``k`` of ``n`` seeds
+    (``stats.wilson``). Right within 2 % of it (a hand calculation rounds). Taught in
+    ``notebooks/06_steady_or_lucky.ipynb``."""
+    return _check("wilson_low", answer, show_answer, relative=WILSON_TOLERANCE, k=k, n=n)
+
+
+def tie_or_lead(
+    answer, *, which="model_4", candidate="m4_shift1", against="model_4", show_answer: bool = False
+) -> bool:
+    """``"tie"`` or ``"lead"``: whether ``candidate``'s mean on the judged window of a search round beats
+    ``against``'s by at least the larger of their two seed spreads (``tuning.pick``'s rule). Taught in
+    ``notebooks/06_steady_or_lucky.ipynb``."""
+    expected = _expected_margin(which=which, candidate=candidate, against=against)
+    verdict = "lead" if expected.value >= 1 else "tie"
+    word = answer.strip().lower() if isinstance(answer, str) else None
+    if word not in ("tie", "lead"):
+        print(
+            f'❓ No answer yet: set answer to "tie" or "lead" (got {answer!r}). Hint: {expected.hint}; below 1: a tie.'
+        )
+        ok = False
+    elif word == verdict:
+        print("✅ Right.")
+        ok = True
+    else:
+        print(f"❌ Not quite. Hint: {expected.hint}; a gap of less than one spread is a tie.")
+        ok = False
+    if show_answer:
+        print(f"The answer: {expected.worked}.")
+    return ok
 
 
 def reveal(check, **where):

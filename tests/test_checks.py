@@ -145,3 +145,45 @@ def test_the_learning_rate_agrees_with_what_training_recorded(name, capsys):
 def test_a_margin_names_the_candidates_it_can_compare():
     with pytest.raises(ValueError, match="'m5_none' is not ranked in the model_5 round; choose among m5_ema1"):
         checks.search_margin(1.0, candidate="m5_none")
+
+
+def test_lowest_in_window_reads_the_sweep_record(capsys):
+    history = json.loads((default_results_dir() / "sweep" / "model_4-seed15.json").read_text())["history"]
+    accs = [row["test_acc"] for row in history]
+    assert checks.lowest_in_window(min(accs[-5:]), sweep="model_4", seed=15, epochs=5)
+    assert checks.lowest_in_window(round(min(accs[-3:]), 2), sweep="model_4", seed=15, epochs=3)
+    assert not checks.lowest_in_window(min(accs[-5:]) + 0.01, sweep="model_4", seed=15, epochs=5)
+    assert not gives_away(said(capsys), min(accs[-5:]))
+    checks.lowest_in_window(min(accs[-3:]), sweep="model_4", seed=15, epochs=5)  # the last 3, not the last 5
+    assert "the lowest of the last 3 epochs" in said(capsys)
+    with pytest.raises(ValueError, match="no sweep record model_4-seed99.json"):
+        checks.lowest_in_window(99.4, sweep="model_4", seed=99)
+
+
+@pytest.mark.parametrize("k, n, low", [(17, 20, 63.96), (10, 10, 72.25), (2, 5, 11.76), (0, 5, 0.0)])
+def test_wilson_low_is_the_intervals_lower_end_in_percent(k, n, low, capsys):
+    """Worked by hand: centre (k + 1.92) / (n + 3.84), half 1.96 / (n + 3.84) · √(k(n − k)/n + 0.96)."""
+    assert checks.wilson_low(low, k=k, n=n)
+    if low:
+        assert not checks.wilson_low(low * 1.05, k=k, n=n) and not checks.wilson_low(low / 1.05, k=k, n=n)
+        assert not gives_away(said(capsys), low)
+
+
+def test_wilson_low_names_the_textbook_interval_and_a_fraction(capsys):
+    p = 17 / 20
+    assert not checks.wilson_low(100 * (p - 1.96 * (p * (1 - p) / 20) ** 0.5), k=17, n=20)
+    assert "textbook interval" in said(capsys)
+    assert not checks.wilson_low(0.6396, k=17, n=20)
+    assert "in percent" in said(capsys)
+
+
+def test_tie_or_lead_judges_a_round_by_the_spread(capsys):
+    assert checks.tie_or_lead("tie", which="model_4", candidate="m4_shift1", against="model_4")  # 0.4 spreads
+    assert checks.tie_or_lead(" Lead", which="model_5", candidate="m5_ema1", against="slim_5k_a")  # 2 spreads
+    assert not checks.tie_or_lead("lead", which="model_4", candidate="m4_shift1", against="model_4")
+    out = said(capsys)
+    assert "Not quite" in out and "spreads" not in out.splitlines()[-1].split("Hint:")[0]
+    assert not checks.tie_or_lead(0.4, which="model_4", candidate="m4_shift1", against="model_4")
+    assert "No answer yet" in said(capsys)
+    checks.tie_or_lead(None, show_answer=True)
+    assert "a tie (less than one spread)" in said(capsys)

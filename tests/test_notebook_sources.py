@@ -26,7 +26,7 @@ NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
 POINTER = re.compile(r"(?:notebooks/)?(\d\d_\w+\.ipynb)")
 NAMESPACE_IMPORT = (
     "from mnist_kit import data, engine, fast_data, loaders, models, plots, records, report, runs, "
-    "widgets, lessons, recipes, tuning"
+    "widgets, lessons, recipes, stats, tuning"
 )
 
 
