@@ -39,7 +39,9 @@ class Lesson:
 LESSONS = (
     Lesson("notebooks/01_model_1.ipynb", "the network all four iterations share, trained with augmentation"),
     Lesson("notebooks/02_model_2.ipynb", "trimming a block to get under 8,000 parameters; one change at a time"),
-    Lesson("notebooks/03_model_3.ipynb", "same network, another recipe: milestones, lighter augmentation"),
+    Lesson(
+        "notebooks/03_model_3.ipynb", "a milestone schedule (MultiStepLR) and lighter augmentation on the same network"
+    ),
     Lesson("notebooks/04_model_4.ipynb", "the one-cycle schedule and a weight average; holding 99.4 % over seeds"),
     Lesson("notebooks/05_smaller.ipynb", "how few parameters still reach 99.4 %: a budget, a search, a frontier"),
 )

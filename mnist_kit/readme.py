@@ -22,6 +22,7 @@ from .course import (
     STEADY_EPOCHS,
     TARGET,
 )
+from .launch import lessons_table
 from .paths import atomic_write_bytes, default_results_dir, project_root
 from .recipes import get_recipe
 from .records import RecordError, current_sweep
@@ -216,6 +217,7 @@ def render_tables(results_dir: Path) -> dict[str, str]:
         "model-4b": model_4b_markdown(results_dir),
         "performance": performance_table(results_dir / "benchmarks"),
         "sweep-speed": sweep_speed_table(results_dir / "benchmarks"),
+        "lessons": lessons_table(project_root()),  # launch.LESSONS, with their Colab and Binder links
     }
 
 

@@ -13,6 +13,8 @@ from mnist_kit.records import Record, RecordError, save_run
 MODEL_4_LABEL = report.recipe_label({"recipe": "model_4", "config": get_recipe("model_4").to_dict()})
 
 README = """# Title
+<!-- lessons:begin -->
+<!-- lessons:end -->
 <!-- results:begin -->
 old
 <!-- results:end -->
