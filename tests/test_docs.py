@@ -2,12 +2,12 @@
 course numbers from the kit; the links of all three documents lead somewhere. (That `report --check` covers
 README.md, docs/RESULTS.md and docs/INSTRUCTOR.md is tests/test_report.py's.)"""
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
+from mnist_kit import launch
 from mnist_kit.course import MODEL_5_BUDGET, PARAMETER_BUDGET, TARGET
 from mnist_kit.grade import MAX_EPOCHS
 from mnist_kit.readme import DOCUMENTS
@@ -15,7 +15,6 @@ from mnist_kit.readme import DOCUMENTS
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text()
 LESSONS = sorted(p.name for p in (ROOT / "notebooks").glob("0*.ipynb"))
-WORDS_PER_MINUTE = 200  # the reading speed the README's "reading time" column assumes
 
 
 def test_the_readme_is_a_front_page():
@@ -35,19 +34,12 @@ def test_the_readme_states_the_course_numbers_of_the_kit():
     assert f"at most {MODEL_5_BUDGET:,} parameters" in intro
 
 
-def reading_minutes(notebook: Path) -> int:
-    """A lesson's text (its Markdown cells) at WORDS_PER_MINUTE, to the nearest 5 minutes (at least 5)."""
-    cells = json.loads(notebook.read_text())["cells"]
-    words = sum(len("".join(c["source"]).split()) for c in cells if c["cell_type"] == "markdown")
-    return max(5, 5 * round(words / WORDS_PER_MINUTE / 5))
-
-
-def test_the_lessons_are_listed_in_order_with_their_reading_time():
+def test_the_lessons_are_listed_in_order_from_the_kits_one_list():
     section = README.split("\n## The lessons\n", 1)[1].split("\n## ", 1)[0]
-    assert f"about {WORDS_PER_MINUTE} words\na minute" in section
-    rows = re.findall(r"^\| \[[^]]+\]\(notebooks/([^)]+)\) \| [^|]+ \| about (\d+) min \|$", section, re.M)
+    rows = re.findall(r"^\| \[[^]]+\]\(notebooks/([^)]+)\) \| [^|]+ \| (\d+) min \|", section, re.M)
     assert [name for name, _ in rows] == LESSONS
-    assert [int(minutes) for _, minutes in rows] == [reading_minutes(ROOT / "notebooks" / n) for n in LESSONS]
+    assert [Path(lesson.notebook).name for lesson in launch.LESSONS] == LESSONS
+    assert [int(m) for _, m in rows] == [launch.reading_minutes(ROOT / "notebooks" / n) for n in LESSONS]
 
 
 def _slug(heading: str) -> str:

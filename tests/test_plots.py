@@ -243,3 +243,78 @@ def test_confusion_numbers_contrast_with_their_cell():
         luminance = 0.2126 * cell[0] + 0.7152 * cell[1] + 0.0722 * cell[2]
         assert (mcolors.to_rgb(text.get_color()) == (1, 1, 1)) == (luminance < 0.5), (text.get_text(), luminance)
     assert {t.get_text() for t in mat_ax.texts} == {"20", "2"}
+
+
+def _every_figure(mnist_root, predictions):
+    """One call of each plotting function of ``plots`` (name -> its figure), on small inputs."""
+    from mnist_kit import features, records
+    from mnist_kit.paths import default_results_dir
+
+    model = get_model("model_1")
+    image = torch.rand(1, 1, 28, 28)
+    frontier = records.frontier_points(default_results_dir())
+    return {
+        "plot_history": plots.plot_history(fake_record([98.0, 99.3, 99.45])),
+        "plot_sweep": plots.plot_sweep([fake_record([99.4, 99.5, 99.45]), fake_record([99.2, 99.3, 99.3])]),
+        "plot_schedule": plots.plot_schedule(get_recipe("model_4"), steps_per_epoch=4),
+        "plot_iterations": plots.plot_iterations([fake_record([99.1, 99.3, 99.45])]),
+        "plot_frontier": plots.plot_frontier(frontier),
+        "budget_figure": plots.budget_figure((8, 8, 10, 12, 12, 10)),
+        "message_figure": plots.message_figure("no such schedule"),
+        "plot_comparison": plots.plot_comparison({"yours": [98.0, 99.0, 99.3], "the course's": [98.5, 99.2, 99.4]}),
+        "plot_digit_rows": plots.plot_digit_rows({"digits": torch.rand(3, 1, 28, 28)}, "three digits"),
+        "show_augmented": plots.show_augmented(get_recipe("model_3"), n=2, draws=1, data_root=mnist_root),
+        "augmentation_figure": plots.augmentation_figure(
+            torch.randint(0, 256, (2, 28, 28), dtype=torch.uint8), rotation=10
+        ),
+        "plot_misclassified": plots.plot_misclassified(predictions, n=2, columns=2),
+        "plot_confusion": plots.plot_confusion(predictions),
+        "mistake_figure": plots.mistake_figure(predictions)[0],
+        "receptive_field_figure": plots.receptive_field_figure(model, image[0, 0], "gap")[0],
+        "feature_maps_figure": plots.feature_maps_figure(model, image)[0],
+        "drawn_digit_figure": plots.drawn_digit_figure(model, features.rasterise_strokes(features.VERTICAL_STROKE))[0],
+    }
+
+
+def test_every_plotting_function_gives_its_figure_alt_text(mnist_root, predictions):
+    """Issue 34 section 5: each figure says what it shows, in words, and a notebook output carries it as the
+    image's alt text (nbconvert's and the course website's ``image/png`` metadata)."""
+    import inspect
+
+    from mnist_kit.plots.figure import Figure
+
+    makers = {
+        name for name in plots.__all__ if "Figure" in str(inspect.signature(getattr(plots, name)).return_annotation)
+    }
+    figures = _every_figure(mnist_root, predictions)
+    assert set(figures) == makers, "a plotting function without a case here: add one"
+    for name, fig in figures.items():
+        assert isinstance(fig, Figure), name
+        assert len(fig.alt.split()) >= 5, (name, fig.alt)  # a sentence, not a label
+        data, metadata = fig._repr_mimebundle_()
+        assert data["image/png"].startswith(b"\x89PNG") and metadata == {"image/png": {"alt": fig.alt}}, name
+    empty = plots.mistake_figure(predictions, true_class=0)[0]
+    assert "no mistakes" in empty.alt
+
+
+def test_a_kit_figure_without_alt_text_is_refused():
+    from mnist_kit.plots.figure import Figure
+
+    with pytest.raises(TypeError):
+        Figure(figsize=(2, 2))  # alt is required where the figure is made
+    with pytest.raises(ValueError, match="alt text"):
+        Figure(figsize=(2, 2), alt="  ")
+
+
+def test_a_shown_figure_puts_its_alt_text_in_the_notebook_output():
+    """What a notebook cell records when its last value is a kit figure, with the inline backend's own PNG
+    formatter registered (as ``%matplotlib inline`` does): the PNG and, beside it, the alt text."""
+    from IPython.core.formatters import DisplayFormatter
+    from matplotlib.figure import Figure as PlainFigure
+
+    formatter = DisplayFormatter()
+    formatter.formatters["image/png"].for_type(PlainFigure, lambda fig: b"\x89PNG inline")
+    fig = plots.message_figure("a note")
+    data, metadata = formatter.format(fig)
+    assert data["image/png"] == b"\x89PNG inline"
+    assert metadata["image/png"] == {"alt": "A note: a note"}

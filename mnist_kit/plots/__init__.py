@@ -2,7 +2,8 @@
 iterations, the frontier, the parameter budget), ``plots.digits`` (augmented digits, mistakes, confusion) and
 ``plots.network`` (receptive fields, feature maps, a drawn digit), all read here as ``plots.<name>``.
 
-Each function returns a matplotlib ``Figure`` built without pyplot, so a notebook cell shows it exactly once
+Each function returns a ``plots.figure.Figure`` (matplotlib's, with alt text: what it shows, in words) built without
+pyplot, so a notebook cell shows it exactly once
 and tests can inspect its axes headless; ``widgets`` holds only the controls that redraw them.
 """
 

@@ -4,11 +4,11 @@ matrix and per-class accuracy."""
 from __future__ import annotations
 
 import torch
-from matplotlib.figure import Figure
 
 from .. import data as mnist_data
 from ..course import TARGET
 from ..fast_data import adjust_brightness_contrast, augment_batch, rotate_by
+from .figure import Figure
 
 
 def plot_digit_rows(rows: dict[str, torch.Tensor], title: str, labels: list[int] | None = None) -> Figure:
@@ -16,7 +16,8 @@ def plot_digit_rows(rows: dict[str, torch.Tensor], title: str, labels: list[int]
     the left, each column's label above the first row when given."""
     batches = list(rows.values())
     n = len(batches[0])
-    fig = Figure(figsize=(1.1 * n, 1.2 * len(rows) + (0.0 if labels is not None else 0.2)))
+    alt = f"A grid of handwritten digits, {n} a row, rows {' and '.join(rows)}: {title}."
+    fig = Figure(figsize=(1.1 * n, 1.2 * len(rows) + (0.0 if labels is not None else 0.2)), alt=alt)
     axes = fig.subplots(len(rows), n, squeeze=False)
     for r, (name, batch) in enumerate(rows.items()):
         for c in range(n):
@@ -64,7 +65,9 @@ def plot_misclassified(predictions, n: int = 20, columns: int = 10) -> Figure:
     """The ``n`` test digits the model got wrong with the most confidence: true label, guess, confidence."""
     wrong = predictions.wrong[:n]
     rows = max(1, -(-len(wrong) // columns))
-    fig = Figure(figsize=(1.3 * columns, 1.9 * rows + 0.4))
+    alt = f"The {len(wrong)} test digits the model got wrong most confidently, of {len(predictions.wrong)} "
+    alt += "mistakes, each with its true label, the model's guess and its confidence."
+    fig = Figure(figsize=(1.3 * columns, 1.9 * rows + 0.4), alt=alt)
     axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
@@ -99,7 +102,10 @@ def plot_confusion(predictions) -> Figure:
     accuracy = per_class_accuracy(predictions)
     mistakes = matrix.clone()
     mistakes.fill_diagonal_(0)
-    fig = Figure(figsize=(11, 4.5))
+    alt = f"Left: a confusion matrix of the {mistakes.sum().item()} mistakes among {matrix.sum().item():,} test "
+    alt += "digits, true digit against predicted. Right: bars of the accuracy per digit class, lowest "
+    alt += f"{accuracy.min().item():.1f} % for digit {accuracy.argmin().item()}."
+    fig = Figure(figsize=(11, 4.5), alt=alt)
     mat_ax, bar_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
     mat_ax.imshow(mistakes.numpy(), cmap="Reds", vmin=0, vmax=max(1, mistakes.max().item()))
     dark = mistakes.max().item() / 2  # white numbers on the darker half of the colour scale, black on the lighter
@@ -137,10 +143,10 @@ def mistakes_of_class(predictions, true_class: int | None = None) -> torch.Tenso
 def mistake_figure(predictions, position: int = 0, true_class: int | None = None) -> tuple[Figure, dict]:
     """The ``position``-th mistake (of ``true_class``, or of all) with its label, guess and confidence."""
     wrong = mistakes_of_class(predictions, true_class)
-    fig = Figure(figsize=(3.2, 3.4))
-    ax = fig.subplots()
-    ax.set_xticks([]), ax.set_yticks([])
     if len(wrong) == 0:
+        fig = Figure(figsize=(3.2, 3.4), alt="An empty panel: the model made no mistakes in this class.")
+        ax = fig.subplots()
+        ax.set_xticks([]), ax.set_yticks([])
         ax.set_title("no mistakes in this class")
         return fig, {"count": 0}
     position = max(0, min(position, len(wrong) - 1))
@@ -153,6 +159,11 @@ def mistake_figure(predictions, position: int = 0, true_class: int | None = None
         "position": position,
         "count": len(wrong),
     }
+    alt = f"A handwritten {shown['true']} that the model read as {shown['predicted']}, "
+    alt += f"{100 * shown['confidence']:.0f}% sure: mistake {position + 1} of {len(wrong)}."
+    fig = Figure(figsize=(3.2, 3.4), alt=alt)
+    ax = fig.subplots()
+    ax.set_xticks([]), ax.set_yticks([])
     ax.imshow(predictions.images[i, 0].numpy(), cmap="gray", vmin=0, vmax=1)
     ax.set_title(
         f"true {shown['true']}, predicted {shown['predicted']} ({100 * shown['confidence']:.0f}% sure)\n"
