@@ -11,6 +11,7 @@ the convolution never sees a negative number); a functional dropout is not. Taug
 from __future__ import annotations
 
 import copy
+import functools
 from dataclasses import dataclass, field
 
 import torch
@@ -275,6 +276,11 @@ def _table(mine: list[Block], labels: list[str]) -> str:
     return format_table(rows)
 
 
+@functools.lru_cache(maxsize=8)
+def _course_blocks(name: str) -> list[Block]:
+    return blocks(get_model(name))[0]
+
+
 def _student(model) -> nn.Module:
     model = model() if isinstance(model, type) and issubclass(model, nn.Module) else model
     if not isinstance(model, nn.Module):
@@ -287,7 +293,7 @@ def network(model, reference="model_1", *, show_answer: bool = False) -> Verdict
     block: its layers, the convolution's settings, output shape, parameters and receptive field. The first
     difference gets a hint; ``show_answer=True`` also shows the course's layers for that block."""
     mine_model, name = _student(model), reference if isinstance(reference, str) else type(reference).__name__
-    theirs, their_output = blocks(get_model(reference) if isinstance(reference, str) else reference)
+    theirs = _course_blocks(reference) if isinstance(reference, str) else blocks(reference)[0]
     labels = _labels(theirs)
     try:
         mine, output = blocks(mine_model)

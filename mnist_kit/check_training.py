@@ -30,10 +30,15 @@ from .verdict import Verdict, failed, passed, sentence
 
 LN10 = math.log(10)  # the loss of a network that gives each of the 10 digits probability 1/10
 INITIAL_LOSS_TOLERANCE = 0.25  # Model_1 starts at 2.33 on 512 images (dropout on); a scaled-up head starts above 3
+BATCH = 64  # the images of each step the step checker runs
 TOLERANCE = dict(rtol=1e-4, atol=1e-6)  # the same arithmetic on the same CPU: only rounding may differ
 WHY_LN10 = (
     "a network that has learned nothing gives each of the 10 digits about the same probability, 1/10, and the "
     "loss is −ln(probability of the right digit) = −ln(1/10) = ln 10 ≈ 2.30"
+)
+PILED_UP = (
+    "call optimizer.zero_grad() at the start of every step: backward adds each step's gradients to the ones left "
+    "from the step before, so without it every step pushes along the sum of all the gradients so far"
 )
 EVAL_MODE = (
     "call model.train() at the start of your step: the network was in eval mode (as an evaluation leaves it), and "
@@ -81,10 +86,17 @@ class Spy:
 
     def __init__(self, model: nn.Module):
         self.calls: list[dict] = []
+        self.backwards = 0  # how many times a gradient flowed back through the output: loss.backward() ran
+        self.zero_grads, self.piled_up = 0, False  # zero_grad calls; whether gradients were added to the last ones
         self.hook = model.register_forward_hook(self._record)
 
     def _record(self, module, _inputs, output):
         self.calls.append(dict(training=module.training, grad=torch.is_grad_enabled(), output=output.detach()))
+        if output.requires_grad:
+            output.register_hook(self._backward)
+
+    def _backward(self, grad):
+        self.backwards += 1
 
     def last(self) -> dict | None:
         return self.calls[-1] if self.calls else None
@@ -127,11 +139,11 @@ def _loss_hint(mine: float, kit: float, output: torch.Tensor, labels: torch.Tens
     return f"your loss is {mine:.4f}, the kit's {kit:.4f} on the same batch and weights: {named}{why}"
 
 
-def _weights_hint(model: nn.Module, before: list[torch.Tensor], step: int) -> str:
+def _weights_hint(model: nn.Module, before: list[torch.Tensor], step: int, backward_ran: bool) -> str:
     """Why the weights after a step whose loss agreed differ from the kit's."""
     grads = [p.grad for p in model.parameters()]
     if _same(_params(model), before):
-        if all(g is None for g in grads):
+        if not backward_ran:
             return "the weights did not change and no gradient was computed: call loss.backward() before the step"
         if all(g is None or not g.any() for g in grads):
             return "the gradients were zero at the step: call optimizer.zero_grad() before loss.backward(), not after"
@@ -144,13 +156,28 @@ def _weights_hint(model: nn.Module, before: list[torch.Tensor], step: int) -> st
     return "the weights after your step differ from the kit's: use the optimizer you are given, once per step"
 
 
-def _judge_step(step_fn, model, optimizer, images, labels, kit_loss: float, step: int) -> str | None:
-    """Run one student step and return a hint, or None when it agrees with the kit's (whose loss is given)."""
-    spy = Spy(model)
+def run_watched(step_fn, model, images, labels, optimizer) -> tuple[object, Spy]:
+    """Run ``step_fn(model, images, labels, optimizer)`` with a ``Spy`` on the network: (what it returned, the spy)."""
+    spy, grads = Spy(model), [p.grad for p in model.parameters()]
+    for owner in (model, optimizer):  # count the calls of zero_grad, whichever the step uses
+        owner.zero_grad = functools.partial(_counted, spy, type(owner).zero_grad.__get__(owner))
     try:
         returned = step_fn(model, images, labels, optimizer)
     finally:
         spy.hook.remove()
+        del model.zero_grad, optimizer.zero_grad
+    kept = [g is not None and p.grad is g for g, p in zip(grads, model.parameters(), strict=True)]
+    spy.piled_up = not spy.zero_grads and any(kept)  # backward added to last step's gradients, in place
+    return returned, spy
+
+
+def _counted(spy: Spy, zero_grad, *args, **kwargs):
+    spy.zero_grads += 1
+    return zero_grad(*args, **kwargs)
+
+
+def _step_hint(returned, spy: Spy, labels, kit_loss: float, step: int) -> str | None:
+    """A hint when one student step went wrong before its weights are compared, or None when its loss agrees."""
     seen = spy.last()
     if seen is None:
         return "your step never ran the network: output = model(images)"
@@ -166,7 +193,7 @@ def _judge_step(step_fn, model, optimizer, images, labels, kit_loss: float, step
 
 def train_step(step_fn, *, model="model_1", seed: int = 1, lr: float = 0.01, momentum: float = 0.9) -> Verdict:
     """Run your ``step_fn(model, images, labels, optimizer)`` and the kit's step (``kit_step``) on the same network,
-    seed and batch of 128 real images, twice (before step 2 the network is put in eval mode, as after an
+    seed and batch of 64 real images, twice (before step 2 the network is put in eval mode, as after an
     evaluation); they agree when the losses and every weight after each step agree."""
     kit_model = _network(model, seed)
     yours = copy.deepcopy(kit_model)
@@ -174,15 +201,16 @@ def train_step(step_fn, *, model="model_1", seed: int = 1, lr: float = 0.01, mom
     your_opt = torch.optim.SGD(yours.parameters(), lr=lr, momentum=momentum)
     losses = []
     for step in (1, 2):
-        images, labels = mnist_images(128, offset=128 * (step - 1))
+        images, labels = mnist_images(BATCH, offset=BATCH * (step - 1))
         yours.train(step == 1)  # step 2 finds the network in eval mode, as an evaluation leaves it
         torch.manual_seed(seed + step)  # the same dropout masks for both
         kit_loss = kit_step(kit_model, images, labels, kit_opt)
         torch.manual_seed(seed + step)
         before = _params(yours)
-        hint = _judge_step(step_fn, yours, your_opt, images, labels, kit_loss, step)
+        returned, spy = run_watched(step_fn, yours, images, labels, your_opt)
+        hint = _step_hint(returned, spy, labels, kit_loss, step)
         if hint is None and not _same(_state(yours), _state(kit_model)):
-            hint = _weights_hint(yours, before, step)
+            hint = _weights_hint(yours, before, step, spy.backwards > 0)
         if hint is not None:
             return failed(f"Step {step} does not agree with the kit's.", sentence(hint))
         losses.append(kit_loss)
@@ -211,9 +239,9 @@ def _numbers_hint(accuracy, loss, kit: tuple[float, float], loader) -> str | Non
         return "return the accuracy (in %), or (loss, accuracy) as the kit's test does"
     accuracy = _as_percent(accuracy, kit_acc)
     if not math.isclose(accuracy, kit_acc, rel_tol=1e-6):
-        per_batch = math.isclose(accuracy * len(loader), kit_acc, rel_tol=1e-6)
+        per_batch = math.isclose(accuracy, kit_acc * len(loader), rel_tol=1e-6)
         why = (
-            "divide by the number of images, len(loader.dataset), not of batches"
+            "add up the right answers over all the batches, then divide by the number of images, len(loader.dataset)"
             if per_batch
             else "count the images whose largest output is the right label, (output.argmax(dim=1) == labels).sum()"
         )
@@ -245,7 +273,7 @@ def _evaluation_hint(eval_fn, model, loader, kit: tuple[float, float]) -> str | 
     return _numbers_hint(accuracy, loss, kit, loader)
 
 
-def evaluate(eval_fn, *, model="model_1", seed: int = 1, images: int = 1000) -> Verdict:
+def evaluate(eval_fn, *, model="model_1", seed: int = 1, images: int = 500) -> Verdict:
     """Run your ``eval_fn(model, loader)`` beside the kit's ``engine.test`` on ``images`` test images (in batches of
     250) and a fresh network; it should return the accuracy in % (or as a fraction), or (loss, accuracy) as the kit's
     does. They agree when the numbers agree and the network ran in eval mode without gradients."""
@@ -257,11 +285,8 @@ def evaluate(eval_fn, *, model="model_1", seed: int = 1, images: int = 1000) -> 
     hint = _evaluation_hint(eval_fn, net, loader, kit)
     if hint is not None:
         return failed("Your evaluation does not agree with the kit's.", sentence(hint))
-    return passed(f"Your evaluation agrees with the kit's: {kit[1]:.2f} % of {images:,} test images.", accuracy=kit[1])
-
-
-def _sentence(hint: str) -> str:
-    return sentence(hint)
+    line = f"Your evaluation agrees with the kit's: {kit[1]:.2f} % of {images:,} test images right"
+    return passed(line + " (a network not trained yet: chance is 10 %).", accuracy=kit[1])
 
 
 def _initial_hint(loss: float) -> str | None:
@@ -270,13 +295,10 @@ def _initial_hint(loss: float) -> str | None:
     if loss > LN10 + INITIAL_LOSS_TOLERANCE:
         return (
             "the network is confidently wrong before it has learned anything: its scores start too large (weights "
-            "scaled up, or a missing BatchNorm); " + WHY_LN10
+            "scaled up, for instance), while " + WHY_LN10
         )
     if loss < LN10 - INITIAL_LOSS_TOLERANCE:
-        return (
-            "that is better than chance before training: is the network already trained, or does it see the labels? "
-            + WHY_LN10
-        )
+        return "that is better than chance before training (is the network already trained?), while " + WHY_LN10
     return None
 
 
