@@ -137,14 +137,14 @@ def quick_run(
     order_rng, start = torch.Generator().manual_seed(seed), time.perf_counter()
     total = epochs * math.ceil(n_train / batch_size)
     marks = {round(total * k / points) for k in range(1, points + 1)}
-    curve, window, step = [], [], 0
+    curve, window, step, seen = [], [], 0, 0
     torch.manual_seed(seed)
     for _epoch in range(epochs):
         for index in torch.randperm(n_train, generator=order_rng).split(batch_size):
             loss = _as_float(step_fn(net, x[index], y[index], optimizer))
-            window, step = [*window, loss], step + 1
+            window, step, seen = [*window, loss], step + 1, seen + len(index)
             if step in marks:
-                curve.append(_point(net, test_loader, min(step * batch_size, epochs * n_train), window))
+                curve.append(_point(net, test_loader, seen, window))
                 window = []
     return _quick_verdict(curve, n_test, time.perf_counter() - start)
 
