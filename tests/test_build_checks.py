@@ -13,6 +13,15 @@ from mnist_kit.check_learning import _sizes
 from mnist_kit.models import get_model
 
 
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Batches of 64 images gain nothing from a second thread, and on a busy machine its waiting costs CPU."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
 def block(c_in, c_out, padding=0, bias=False, batchnorm=True, relu=True, kernel=3, dropout=0.05):
     layers = [nn.Conv2d(c_in, c_out, kernel, padding=padding, bias=bias)]
     layers += [nn.ReLU()] if relu else []
