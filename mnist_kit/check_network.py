@@ -45,13 +45,12 @@ WHY_MISSING = {
     "Conv2d": "this block needs its convolution",
 }
 WHY_EXTRA = {
-    "ReLU": "remove that ReLU: the course has none there (after the head it would cut every negative class score "
-    "to 0, after the 1×1 transition it would drop what the mix of channels found negative)",
-    "BatchNorm2d": "remove that BatchNorm: the course has none there (none after the head: the class scores are not "
-    "rescaled)",
-    "Dropout": "remove that Dropout: the course drops activations only at the end of its 3×3 blocks",
-    "MaxPool2d": "remove that MaxPool: the course pools once, after the 1×1 transition (24×24 → 12×12)",
-    "GAP": "remove that pooling: the course averages the maps only once, before the head",
+    "ReLU": "remove it: after the head it would cut every negative class score to 0, after the 1×1 transition it "
+    "would drop whatever the mix of channels found negative",
+    "BatchNorm2d": "remove it: the course rescales the channels only inside its 3×3 blocks, never the class scores",
+    "Dropout": "remove it: the course drops activations only at the end of its 3×3 blocks",
+    "MaxPool2d": "remove it: the course pools once, after the 1×1 transition (24×24 → 12×12)",
+    "GAP": "remove it: the course averages the maps only once, before the head",
 }
 
 
@@ -179,7 +178,7 @@ def _layer_hint(mine: Block, theirs: Block) -> str | None:
     if missing:
         return f"it has no {missing[0]}: {WHY_MISSING.get(missing[0], 'add it')}"
     if extra:
-        return f"it has a {extra[0]} the course's has not: {WHY_EXTRA.get(extra[0], 'remove it')}"
+        return f"it has a {extra[0]} the course's has not there; {WHY_EXTRA.get(extra[0], 'remove it')}"
     if mine.kinds != theirs.kinds:
         return (
             f"its layers run in another order ({' → '.join(mine.kinds)}); the course's run "

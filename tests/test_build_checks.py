@@ -22,23 +22,24 @@ def one_thread():
     torch.set_num_threads(threads)
 
 
-def block(c_in, c_out, padding=0, bias=False, batchnorm=True, relu=True, kernel=3, dropout=0.05):
+def block(c_in, c_out, padding=0, bias=False, batchnorm=True, relu=True, kernel=3, dropout=0.05, bn_first=False):
     layers = [nn.Conv2d(c_in, c_out, kernel, padding=padding, bias=bias)]
     layers += [nn.ReLU()] if relu else []
     layers += [nn.BatchNorm2d(c_out)] if batchnorm else []
+    layers[1:] = layers[:0:-1] if bn_first else layers[1:]
     return nn.Sequential(*layers, nn.Dropout(dropout))
 
 
 class MyModel1(nn.Module):
     """Model_1 as a student writes it from the layer table, with switches for the typical mistakes."""
 
-    def __init__(self, c1=10, pad6=1, bias1=False, bn2=True, relu3=True, k1=3, pool=True, log_softmax=True):
+    def __init__(self, c1=10, pad6=1, bias1=False, bn2=True, relu3=True, k1=3, pool=True, log_softmax=True, **more):
         super().__init__()
         self.convblock1 = block(1, c1, bias=bias1, kernel=k1)
         self.convblock2 = block(c1, 12, batchnorm=bn2)
         self.transition = nn.Sequential(nn.Conv2d(12, 10, 1, bias=False), *([nn.MaxPool2d(2, 2)] if pool else []))
         self.convblock3 = block(10, 10, relu=relu3)
-        self.convblock4, self.convblock5 = block(10, 16), block(16, 16)
+        self.convblock4, self.convblock5 = block(10, 16, **more), block(16, 16)
         self.convblock6 = block(16, 14, padding=pad6)
         side = (6 if pool else 18) - 2 + 2 * pad6 - (k1 - 3)
         self.gap, self.head = nn.AvgPool2d(side), nn.Conv2d(14, 10, 1, bias=False)
@@ -105,6 +106,8 @@ MISTAKES = [
     (dict(k1=5), "Block 1", "kernel_size=3"),
     (dict(pool=False), "Transition", "nn.MaxPool2d(2, 2)"),
     (dict(log_softmax=False), "The output", "F.log_softmax"),
+    (dict(bn_first=True), "Block 4", "another order"),
+    (dict(dropout=0.2), "Block 4", "drops 0.2"),
 ]
 
 
@@ -271,3 +274,10 @@ def test_the_quick_run_prints_its_first_curve_and_shrinks_under_the_smoke_switch
     assert len(printed) == len(curve) == 8 and "test accuracy" in printed[-1]
     assert curve[-1]["images"] == 2 * 500 and "of 200 test images" in one_line_verdict(verdict, passed=True)
     assert _sizes(None, smoke=False) == (5000, 1000)  # the full run: a few thousand images
+
+
+def test_a_layer_too_many_gets_its_own_hint():
+    model = MyModel1()
+    model.head = nn.Sequential(nn.Conv2d(14, 10, 1, bias=False), nn.ReLU())  # class scores cut at 0
+    text = one_line_verdict(checks.network(model), passed=False)
+    assert text.startswith("❌ Head") and "negative class score" in text
