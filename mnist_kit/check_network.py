@@ -42,7 +42,8 @@ WHY_MISSING = {
     "3×3 convolution sees twice as far for the same parameters",
     "GAP": "average each of the last maps to one number (nn.AvgPool2d over the whole map): the head then reads one "
     "value a channel, whatever the map's size",
-    "Conv2d": "this block needs its convolution",
+    "Conv2d": "a whole block is missing here: the course has a convolution at this point (count your blocks against "
+    "the lesson's table)",
 }
 WHY_EXTRA = {
     "ReLU": "remove it: after the head it would cut every negative class score to 0, after the 1×1 transition it "
@@ -297,29 +298,29 @@ def network(model, reference="model_1", *, show_answer: bool = False) -> Verdict
     try:
         mine, output = blocks(mine_model)
     except Exception as error:  # a student's forward that cannot run: say where to look
-        hint = "each convolution's in_channels must equal the out_channels of the one before it"
-        return failed(f"Your network fails on a 1×28×28 image: {type(error).__name__}: {error}.", hint)
+        hint = "check that each in_channels equals the out_channels before it, and that the head leaves 10 numbers"
+        return failed(f"Your network fails on a 1×28×28 image: {type(error).__name__}: {error}.", sentence(hint))
     details = dict(table=_table(mine, labels), parameters=count_parameters(mine_model))
     for i, block in enumerate(theirs):
         if i >= len(mine):
             hint = f"the course's goes on with {', '.join(labels[i:])}"
             answer = _answer(theirs[i], labels[i]) if show_answer else ""
-            return failed(f"Your network stops after {len(mine)} blocks.", hint, answer, **details)
+            return failed(f"Your network stops after {len(mine)} blocks.", sentence(hint), answer, **details)
         hint = _block_hint(mine[i], block)
         if hint is not None:
             answer = _answer(block, labels[i]) if show_answer else ""
             return failed(f"{labels[i].capitalize()} differs from {name}'s.", sentence(hint), answer, **details)
     if len(mine) > len(theirs):
         extra = " → ".join(layer.kind for b in mine[len(theirs) :] for layer in b.layers)
-        return failed(f"Your network goes on after {name}'s last block ({extra}).", "remove it.", **details)
+        return failed(f"Your network goes on after {name}'s last block ({extra}).", "Remove it.", **details)
     hint = _output_hint(output)
     if hint is not None:
         answer = "The course's forward ends with: return F.log_softmax(x.view(-1, 10), dim=-1)" if show_answer else ""
         return failed("The output differs from the course's.", sentence(hint), answer, **details)
     total = details["parameters"]
     return passed(
-        f"Your network matches {name} block by block: {len(theirs)} blocks with the same layers, output shapes, "
-        f"parameters ({total:,} in all) and receptive fields.",
+        f"Your network matches {name} block by block: its {len(theirs)} parts, block 1 to the head, have the same "
+        f"layers, output shapes, parameters ({total:,} in all) and receptive fields.",
         **details,
     )
 
