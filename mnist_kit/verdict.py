@@ -1,0 +1,45 @@
+"""What every build-it checker returns: a ``Verdict`` that shows its one-line verdict and nothing else.
+
+A notebook cell that ends in ``checks.network(MyModel1(), "model_1")`` shows that line (✅ or ❌ with a hint), never
+a stray ``True`` or ``False``; ``bool(verdict)`` says whether it passed, so a test can ``assert`` it. The answer is
+shown only when the checker was asked for it (``show_answer=True``). Taught in lesson 1's build-it cells.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """A checker's result: ``passed``, its one-line ``line``, the ``answer`` (empty unless asked for) and
+    ``details`` (the numbers behind it: losses, accuracies, a table), kept for whoever wants to look."""
+
+    passed: bool
+    line: str
+    answer: str = ""
+    details: dict = field(default_factory=dict, compare=False)
+
+    def __bool__(self) -> bool:
+        return self.passed
+
+    def __repr__(self) -> str:
+        return self.line + (f"\n{self.answer}" if self.answer else "")
+
+    __str__ = __repr__
+
+    def _repr_pretty_(self, printer, cycle) -> None:  # IPython's display of a cell's last value
+        printer.text(repr(self))
+
+
+def passed(line: str, answer: str = "", **details) -> Verdict:
+    return Verdict(True, f"✅ {line}", answer, details)
+
+
+def failed(line: str, hint: str, answer: str = "", **details) -> Verdict:
+    return Verdict(False, f"❌ {line} Hint: {hint}", answer, details)
+
+
+def sentence(hint: str) -> str:
+    """A hint written in lower case, as a sentence of its own."""
+    return hint[0].upper() + hint[1:] + "."
