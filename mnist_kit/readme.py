@@ -43,7 +43,7 @@ from .tuning import load_round
 
 # Which document (from the checkout's root) holds which generated table; each table lives in exactly one.
 DOCUMENTS = {
-    "README.md": ("lessons", "results", "sweep-model_4"),  # the front page: the headline results only
+    "README.md": ("results", "sweep-model_4", "lessons"),  # the front page: the headline results only
     "docs/RESULTS.md": (
         "sweep",
         "attempt-2",

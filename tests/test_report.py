@@ -198,7 +198,7 @@ def test_every_table_lives_in_one_of_the_three_documents(tmp_path):
     assert list(readme_tables.DOCUMENTS) == ["README.md", "docs/RESULTS.md", "docs/INSTRUCTOR.md"]
     markers = [m for names in readme_tables.DOCUMENTS.values() for m in names]
     assert sorted(markers) == sorted(readme_tables.render_tables(tmp_path))  # each table once, none left out
-    assert readme_tables.DOCUMENTS["README.md"] == ("results", "sweep-model_4")  # the front page's headline
+    assert readme_tables.DOCUMENTS["README.md"] == ("results", "sweep-model_4", "lessons")  # headline, lessons
 
 
 def test_report_rewrites_then_checks_clean(results):
