@@ -9,6 +9,7 @@ from ..course import HOLD_EPOCHS, MODEL_5_BUDGET, ORIGINAL, PARAMETER_BUDGET, ST
 from ..engine import schedule_trace, steps_per_batch
 from ..models import NetSpec, TinyNet, conv_budget
 from ..stats import accuracies, lowest_of_last
+from .style import new_figure
 
 
 def _target_line(ax, style: str = "--") -> None:
@@ -19,7 +20,7 @@ def plot_history(record) -> Figure:
     """Loss and accuracy per epoch, train and test, with the 99.4 % target line."""
     history = record["history"]
     epochs = [row["epoch"] for row in history]
-    fig = Figure(figsize=(11, 4))
+    fig = new_figure((11, 4))
     loss_ax, acc_ax = fig.subplots(1, 2)
     loss_ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
     loss_ax.plot(epochs, [r["test_loss"] for r in history], "s-", label="test")
@@ -44,7 +45,7 @@ def plot_history(record) -> Figure:
 
 def plot_sweep(records: list) -> Figure:
     """One seed a column: the lowest test accuracy of its last epochs (3 and 5) and its final one, against 99.4 %."""
-    fig = Figure(figsize=(8, 3.6))
+    fig = new_figure((8, 3.6))
     ax = fig.subplots()
     if not records:
         ax.axis("off")
@@ -83,7 +84,7 @@ def plot_schedule(recipe, steps_per_epoch: int = 469) -> Figure:
     steps = steps_per_epoch if per_batch else 1  # 469 batches of 128 make one epoch of 60,000 images
     rates, momenta = schedule_trace(**recipe.schedule(), steps_per_epoch=steps, momentum=recipe.momentum)
     x = [1 + i / steps for i in range(len(rates))]  # epoch e runs from x = e to x = e + 1
-    fig = Figure(figsize=(7, 4.6))
+    fig = new_figure((7, 4.6))
     lr_ax, momentum_ax = fig.subplots(2, 1, sharex=True, gridspec_kw={"height_ratios": [2, 1]})
     lr_ax.step(x + [recipe.epochs + 1], rates + rates[-1:], where="post", label="learning rate")
     if per_batch:
@@ -114,7 +115,7 @@ def plot_iterations(records: list) -> Figure:
 
     Taught in ``notebooks/04_model_4.ipynb``: four iterations, one picture.
     """
-    fig = Figure(figsize=(8, 4))
+    fig = new_figure((8, 4))
     ax = fig.subplots()
     for record in records:
         label = f"{record['recipe']} ({record['parameters']:,} parameters)"
@@ -172,7 +173,7 @@ def plot_frontier(points: list, iterations: list = (), model_5: list = (), secon
 
     Taught in ``notebooks/05_smaller.ipynb``.
     """
-    fig = Figure(figsize=(10.5, 4.6))
+    fig = new_figure((10.5, 4.6))
     ax = fig.subplots()
     if points:
         _frontier_line(ax, points, "steelblue", "Model_4's recipe")
@@ -206,7 +207,7 @@ def budget_figure(widths: tuple[int, ...], budget: int = MODEL_5_BUDGET) -> Figu
     widths = tuple(widths[:6]) + tuple(w for w in widths[6:] if w)
     rows = conv_budget(TinyNet(NetSpec.from_widths(widths)))
     total = sum(r["parameters"] for r in rows)
-    fig = Figure(figsize=(8, 3.4))
+    fig = new_figure((8, 3.4))
     ax = fig.subplots()
     y = list(range(len(rows))[::-1])
     conv = [r["conv_params"] for r in rows]
@@ -230,7 +231,7 @@ def budget_figure(widths: tuple[int, ...], budget: int = MODEL_5_BUDGET) -> Figu
 
 def message_figure(text: str) -> Figure:
     """A figure that only says ``text``: what a widget shows for a setting it cannot draw."""
-    fig = Figure(figsize=(6.5, 1))
+    fig = new_figure((6.5, 1))
     fig.text(0.02, 0.5, text)
     return fig
 
@@ -240,7 +241,7 @@ def plot_comparison(curves: dict[str, list[float]]) -> Figure:
 
     Drawn by ``experiments.compare``: a student's run beside the course's.
     """
-    fig = Figure(figsize=(8, 4))
+    fig = new_figure((8, 4))
     ax = fig.subplots()
     for label, accs in curves.items():
         ax.plot(range(1, len(accs) + 1), accs, "o-", markersize=4, label=label)

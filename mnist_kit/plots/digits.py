@@ -9,6 +9,7 @@ from matplotlib.figure import Figure
 from .. import data as mnist_data
 from ..course import TARGET
 from ..fast_data import adjust_brightness_contrast, augment_batch, rotate_by
+from .style import new_figure
 
 
 def plot_digit_rows(rows: dict[str, torch.Tensor], title: str, labels: list[int] | None = None) -> Figure:
@@ -16,7 +17,7 @@ def plot_digit_rows(rows: dict[str, torch.Tensor], title: str, labels: list[int]
     the left, each column's label above the first row when given."""
     batches = list(rows.values())
     n = len(batches[0])
-    fig = Figure(figsize=(1.1 * n, 1.2 * len(rows) + (0.0 if labels is not None else 0.2)))
+    fig = new_figure((1.1 * n, 1.2 * len(rows) + (0.0 if labels is not None else 0.2)))
     axes = fig.subplots(len(rows), n, squeeze=False)
     for r, (name, batch) in enumerate(rows.items()):
         for c in range(n):
@@ -64,7 +65,7 @@ def plot_misclassified(predictions, n: int = 20, columns: int = 10) -> Figure:
     """The ``n`` test digits the model got wrong with the most confidence: true label, guess, confidence."""
     wrong = predictions.wrong[:n]
     rows = max(1, -(-len(wrong) // columns))
-    fig = Figure(figsize=(1.3 * columns, 1.9 * rows + 0.4))
+    fig = new_figure((1.3 * columns, 1.9 * rows + 0.4))
     axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
@@ -99,7 +100,7 @@ def plot_confusion(predictions) -> Figure:
     accuracy = per_class_accuracy(predictions)
     mistakes = matrix.clone()
     mistakes.fill_diagonal_(0)
-    fig = Figure(figsize=(11, 4.5))
+    fig = new_figure((11, 4.5))
     mat_ax, bar_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
     mat_ax.imshow(mistakes.numpy(), cmap="Reds", vmin=0, vmax=max(1, mistakes.max().item()))
     dark = mistakes.max().item() / 2  # white numbers on the darker half of the colour scale, black on the lighter
@@ -137,7 +138,7 @@ def mistakes_of_class(predictions, true_class: int | None = None) -> torch.Tenso
 def mistake_figure(predictions, position: int = 0, true_class: int | None = None) -> tuple[Figure, dict]:
     """The ``position``-th mistake (of ``true_class``, or of all) with its label, guess and confidence."""
     wrong = mistakes_of_class(predictions, true_class)
-    fig = Figure(figsize=(3.2, 3.4))
+    fig = new_figure((3.2, 3.4))
     ax = fig.subplots()
     ax.set_xticks([]), ax.set_yticks([])
     if len(wrong) == 0:

@@ -9,6 +9,7 @@ from matplotlib.patches import Rectangle
 
 from .. import features
 from ..models import receptive_field_table
+from .style import new_figure
 
 
 def receptive_field_patch(row: dict, position: int, image_size: int = 28) -> tuple[float, float]:
@@ -31,7 +32,7 @@ def receptive_field_figure(
     x = size // 2 if x is None else max(0, min(x, size - 1))
     y = size // 2 if y is None else max(0, min(y, size - 1))
     (x0, x1), (y0, y1) = receptive_field_patch(row, x), receptive_field_patch(row, y)
-    fig = Figure(figsize=(4, 4.3))
+    fig = new_figure((4, 4.3))
     ax = fig.subplots()
     ax.imshow(image.numpy(), cmap="gray", vmin=0, vmax=255 if image.dtype == torch.uint8 else 1)
     ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False, edgecolor="orange", linewidth=2))
@@ -61,7 +62,7 @@ def feature_maps_figure(
     fields = features.block_receptive_fields(model)
     probabilities = features.predict_digit(model, image)
     columns = max(m.shape[0] for m in maps.values())
-    fig = Figure(figsize=(13, 0.95 * len(maps) + 0.4))
+    fig = new_figure((13, 0.95 * len(maps) + 0.4))
     left, right = fig.subfigures(1, 2, width_ratios=(1.2, 4))
     shown = {"blocks": {}, "predicted": int(probabilities.argmax())}
     for row_fig, (name, activation) in zip(right.subfigures(len(maps), 1), maps.items(), strict=True):
@@ -123,7 +124,7 @@ def drawn_digit_figure(model, drawing) -> tuple[Figure, dict]:
     image = features.preprocess_drawing(drawing)
     probabilities = features.predict_digit(model, image)
     predicted = int(probabilities.argmax())
-    fig = Figure(figsize=(9, 2.8))
+    fig = new_figure((9, 2.8))
     raw_ax, seen_ax, bar_ax = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.6]})
     raw_ax.imshow(drawing, cmap="gray_r", vmin=0, vmax=255)
     seen_ax.imshow(features.unnormalise(image).numpy(), cmap="gray", vmin=0, vmax=1)
