@@ -72,9 +72,13 @@ def _project(where: Path, pyproject: str = STUB_PYPROJECT) -> Path:
     return where
 
 
+def _clean_env() -> dict:
+    """This environment without what would point a Python elsewhere than where make put the kit."""
+    return {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
+
+
 def _make(project: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {key: value for key, value in os.environ.items() if key not in ("VIRTUAL_ENV", "PYTHONPATH", "PYTHONHOME")}
-    return subprocess.run(["make", *args], cwd=project, env=env, capture_output=True, text=True, timeout=1800)
+    return subprocess.run(["make", *args], cwd=project, env=_clean_env(), capture_output=True, text=True, timeout=1800)
 
 
 def test_a_managed_python_gets_the_project_venv_made_used_and_reused(tmp_path):
@@ -84,7 +88,8 @@ def test_a_managed_python_gets_the_project_venv_made_used_and_reused(tmp_path):
     said = [line for line in first.stderr.splitlines() if "externally managed (PEP 668)" in line]
     assert len(said) == 1 and ".venv/" in said[0], first.stderr
     venv_python = project / ".venv" / "bin" / "python"
-    shown = subprocess.run([str(venv_python), "-m", "pip", "show", "stub-kit"], capture_output=True, text=True)
+    show = [str(venv_python), "-m", "pip", "show", "stub-kit"]
+    shown = subprocess.run(show, env=_clean_env(), capture_output=True, text=True)
     assert shown.returncode == 0, "the kit went into .venv/"
     made = (project / ".venv" / "pyvenv.cfg").stat().st_mtime_ns
 
@@ -133,7 +138,7 @@ def _fresh_clone(where: Path) -> Path:
 
 def _has(python: Path, module: str) -> bool:
     found = f"import importlib.util, sys; sys.exit(importlib.util.find_spec({module!r}) is None)"
-    return subprocess.run([str(python), "-c", found]).returncode == 0
+    return subprocess.run([str(python), "-c", found], env=_clean_env()).returncode == 0
 
 
 @pytest.mark.fresh_env
@@ -146,12 +151,13 @@ def test_make_setup_on_a_fresh_clone_whose_python_is_managed(tmp_path):
     result = _make(clone, "setup", f"PYTHON={python}")
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     venv_python = clone / ".venv" / "bin" / "python"
-    where = subprocess.run([str(venv_python), "-c", "import mnist_kit; print(mnist_kit.__file__)"], capture_output=True)
-    assert where.stdout.decode().startswith(str(clone)), where
+    where = [str(venv_python), "-c", "import mnist_kit; print(mnist_kit.__file__)"]
+    found = subprocess.run(where, cwd=tmp_path, env=_clean_env(), capture_output=True, text=True)
+    assert found.stdout.startswith(str(clone)), found
     assert _has(venv_python, "jupyterlab") and _has(venv_python, "torch")
     assert not any(_has(venv_python, tool) for tool in ("pytest", "nbval", "playwright", "ruff", "jupytext"))
     result = _make(clone, "setup-test", f"PYTHON={python}")
     assert result.returncode == 0, result.stdout + result.stderr[-3000:]
     assert all(_has(venv_python, tool) for tool in ("pytest", "nbval", "playwright", "ruff", "jupytext"))
-    checked = subprocess.run([str(venv_python), "tools/sync_notebooks.py", "--check"], cwd=clone)
+    checked = subprocess.run([str(venv_python), "tools/sync_notebooks.py", "--check"], cwd=clone, env=_clean_env())
     assert checked.returncode == 0, "the test extra's notebook tools run in the venv"
