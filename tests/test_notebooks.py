@@ -103,6 +103,8 @@ def test_run_notebooks_tool_executes_and_tidies(tmp_path):
     assert text.startswith("smoke")  # the kernel inherited the switch
     assert "\r" not in text and "3/3" in text  # progress-bar redraws collapsed to the last one
     assert nb.cells[0].execution_count == 1
+    assert "execution" not in nb.cells[0].metadata, "no per-run timings (tools/sync_notebooks.py)"
+    assert (tmp_path / "text" / "tiny.md").is_file(), "its text pair, written beside it"
 
 
 def test_failed_notebook_is_left_untouched(tmp_path):

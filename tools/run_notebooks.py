@@ -9,6 +9,7 @@ as a student's do. Exercises always record in ``my_runs/``.
 Each notebook runs top to bottom in a fresh ``python3`` kernel started in its own folder. Progress-bar
 redraws are collapsed to what a terminal would finally show, and the file is replaced atomically
 only when every cell succeeded, so a failed or interrupted run leaves the committed notebook as it was.
+Then its volatile metadata (timings, widget state) goes and its text pair is rewritten (``sync_notebooks.py``).
 """
 
 from __future__ import annotations
@@ -23,7 +24,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
+from sync_notebooks import sync  # noqa: E402
+
 from mnist_kit.experiments import COURSE_RUN_ENV  # noqa: E402
 from mnist_kit.paths import atomic_write_bytes  # noqa: E402
 
@@ -36,6 +39,7 @@ def run_notebook(path: Path) -> float:
     ).execute()
     notebook, _ = CoalesceStreamsPreprocessor().preprocess(notebook, {})
     atomic_write_bytes(path, nbformat.writes(notebook).encode())
+    sync(path)
     return time.perf_counter() - start
 
 

@@ -8,6 +8,7 @@ from ..engine import schedule_trace, steps_per_batch
 from ..models import NetSpec, TinyNet, conv_budget
 from ..stats import accuracies, lowest_of_last
 from .figure import Figure
+from .style import new_figure
 
 
 def _target_line(ax, style: str = "--") -> None:
@@ -38,7 +39,7 @@ def plot_history(record) -> Figure:
     """Loss and accuracy per epoch, train and test, with the 99.4 % target line."""
     history = record["history"]
     epochs = [row["epoch"] for row in history]
-    fig = Figure(figsize=(11, 4), alt=_history_alt(record))
+    fig = new_figure(figsize=(11, 4), alt=_history_alt(record))
     loss_ax, acc_ax = fig.subplots(1, 2)
     loss_ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
     loss_ax.plot(epochs, [r["test_loss"] for r in history], "s-", label="test")
@@ -63,7 +64,7 @@ def plot_history(record) -> Figure:
 
 def plot_sweep(records: list) -> Figure:
     """One seed a column: the lowest test accuracy of its last epochs (3 and 5) and its final one, against 99.4 %."""
-    fig = Figure(figsize=(8, 3.6), alt=_sweep_alt(records))
+    fig = new_figure(figsize=(8, 3.6), alt=_sweep_alt(records))
     ax = fig.subplots()
     if not records:
         ax.axis("off")
@@ -102,7 +103,7 @@ def plot_schedule(recipe, steps_per_epoch: int = 469) -> Figure:
     steps = steps_per_epoch if per_batch else 1  # 469 batches of 128 make one epoch of 60,000 images
     rates, momenta = schedule_trace(**recipe.schedule(), steps_per_epoch=steps, momentum=recipe.momentum)
     x = [1 + i / steps for i in range(len(rates))]  # epoch e runs from x = e to x = e + 1
-    fig = Figure(
+    fig = new_figure(
         figsize=(7, 4.6),
         alt=f"{recipe.name}'s learning rate (top, log scale) and SGD momentum (bottom) over {recipe.epochs} epochs "
         f"of its {recipe.scheduler} schedule.",
@@ -138,7 +139,7 @@ def plot_iterations(records: list) -> Figure:
     Taught in ``notebooks/04_model_4.ipynb``: four iterations, one picture.
     """
     names = ", ".join(r["recipe"] for r in records)
-    fig = Figure(
+    fig = new_figure(
         figsize=(8, 4),
         alt=f"Test accuracy per epoch of each iteration ({names}) overlaid, zoomed on 99.0 to 99.6 %, with the "
         f"{TARGET} % target line.",
@@ -200,7 +201,7 @@ def plot_frontier(points: list, iterations: list = (), model_5: list = (), secon
 
     Taught in ``notebooks/05_smaller.ipynb``.
     """
-    fig = Figure(
+    fig = new_figure(
         figsize=(10.5, 4.6),
         alt=f"Final test accuracy against parameter count for {len(points)} networks of the frontier"
         f"{' and a second series of ' + str(len(second)) if second else ''}, with the 99.4 % target line and the "
@@ -239,7 +240,7 @@ def budget_figure(widths: tuple[int, ...], budget: int = MODEL_5_BUDGET) -> Figu
     widths = tuple(widths[:6]) + tuple(w for w in widths[6:] if w)
     rows = conv_budget(TinyNet(NetSpec.from_widths(widths)))
     total = sum(r["parameters"] for r in rows)
-    fig = Figure(
+    fig = new_figure(
         figsize=(8, 3.4),
         alt=f"Horizontal bars: parameters per block of a network with widths {widths}, {total:,} in all, "
         f"{'within' if total <= budget else 'over'} the budget of {budget:,}.",
@@ -267,7 +268,7 @@ def budget_figure(widths: tuple[int, ...], budget: int = MODEL_5_BUDGET) -> Figu
 
 def message_figure(text: str) -> Figure:
     """A figure that only says ``text``: what a widget shows for a setting it cannot draw."""
-    fig = Figure(figsize=(6.5, 1), alt=f"A note: {text}")
+    fig = new_figure(figsize=(6.5, 1), alt=f"A note: {text}")
     fig.text(0.02, 0.5, text)
     return fig
 
@@ -277,7 +278,7 @@ def plot_comparison(curves: dict[str, list[float]]) -> Figure:
 
     Drawn by ``experiments.compare``: a student's run beside the course's.
     """
-    fig = Figure(
+    fig = new_figure(
         figsize=(8, 4), alt=f"Test accuracy per epoch of {', '.join(curves)} on one chart, with the 99.4 % target line."
     )
     ax = fig.subplots()

@@ -9,6 +9,7 @@ from .. import data as mnist_data
 from ..course import TARGET
 from ..fast_data import adjust_brightness_contrast, augment_batch, rotate_by
 from .figure import Figure
+from .style import new_figure
 
 
 def plot_digit_rows(rows: dict[str, torch.Tensor], title: str, labels: list[int] | None = None) -> Figure:
@@ -17,7 +18,7 @@ def plot_digit_rows(rows: dict[str, torch.Tensor], title: str, labels: list[int]
     batches = list(rows.values())
     n = len(batches[0])
     alt = f"A grid of handwritten digits, {n} a row, rows {' and '.join(rows)}: {title}."
-    fig = Figure(figsize=(1.1 * n, 1.2 * len(rows) + (0.0 if labels is not None else 0.2)), alt=alt)
+    fig = new_figure(figsize=(1.1 * n, 1.2 * len(rows) + (0.0 if labels is not None else 0.2)), alt=alt)
     axes = fig.subplots(len(rows), n, squeeze=False)
     for r, (name, batch) in enumerate(rows.items()):
         for c in range(n):
@@ -67,7 +68,7 @@ def plot_misclassified(predictions, n: int = 20, columns: int = 10) -> Figure:
     rows = max(1, -(-len(wrong) // columns))
     alt = f"The {len(wrong)} test digits the model got wrong most confidently, of {len(predictions.wrong)} "
     alt += "mistakes, each with its true label, the model's guess and its confidence."
-    fig = Figure(figsize=(1.3 * columns, 1.9 * rows + 0.4), alt=alt)
+    fig = new_figure(figsize=(1.3 * columns, 1.9 * rows + 0.4), alt=alt)
     axes = fig.subplots(rows, columns, squeeze=False)
     for ax in axes.flat:
         ax.axis("off")
@@ -105,7 +106,7 @@ def plot_confusion(predictions) -> Figure:
     alt = f"Left: a confusion matrix of the {mistakes.sum().item()} mistakes among {matrix.sum().item():,} test "
     alt += "digits, true digit against predicted. Right: bars of the accuracy per digit class, lowest "
     alt += f"{accuracy.min().item():.1f} % for digit {accuracy.argmin().item()}."
-    fig = Figure(figsize=(11, 4.5), alt=alt)
+    fig = new_figure(figsize=(11, 4.5), alt=alt)
     mat_ax, bar_ax = fig.subplots(1, 2, gridspec_kw={"width_ratios": [1.1, 1]})
     mat_ax.imshow(mistakes.numpy(), cmap="Reds", vmin=0, vmax=max(1, mistakes.max().item()))
     dark = mistakes.max().item() / 2  # white numbers on the darker half of the colour scale, black on the lighter
@@ -144,7 +145,7 @@ def mistake_figure(predictions, position: int = 0, true_class: int | None = None
     """The ``position``-th mistake (of ``true_class``, or of all) with its label, guess and confidence."""
     wrong = mistakes_of_class(predictions, true_class)
     if len(wrong) == 0:
-        fig = Figure(figsize=(3.2, 3.4), alt="An empty panel: the model made no mistakes in this class.")
+        fig = new_figure(figsize=(3.2, 3.4), alt="An empty panel: the model made no mistakes in this class.")
         ax = fig.subplots()
         ax.set_xticks([]), ax.set_yticks([])
         ax.set_title("no mistakes in this class")
@@ -161,7 +162,7 @@ def mistake_figure(predictions, position: int = 0, true_class: int | None = None
     }
     alt = f"A handwritten {shown['true']} that the model read as {shown['predicted']}, "
     alt += f"{100 * shown['confidence']:.0f}% sure: mistake {position + 1} of {len(wrong)}."
-    fig = Figure(figsize=(3.2, 3.4), alt=alt)
+    fig = new_figure(figsize=(3.2, 3.4), alt=alt)
     ax = fig.subplots()
     ax.set_xticks([]), ax.set_yticks([])
     ax.imshow(predictions.images[i, 0].numpy(), cmap="gray", vmin=0, vmax=1)

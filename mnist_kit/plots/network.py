@@ -9,6 +9,7 @@ from matplotlib.patches import Rectangle
 from .. import features
 from ..models import receptive_field_table
 from .figure import Figure
+from .style import new_figure
 
 
 def receptive_field_patch(row: dict, position: int, image_size: int = 28) -> tuple[float, float]:
@@ -34,7 +35,7 @@ def receptive_field_figure(
     rf = row["receptive_field"]
     alt = f"A handwritten digit with an orange square outlining the {rf}×{rf} input pixels that pixel ({x}, {y}) "
     alt += f"of {layer} ({size}×{size} output) sees."
-    fig = Figure(figsize=(4, 4.3), alt=alt)
+    fig = new_figure(figsize=(4, 4.3), alt=alt)
     ax = fig.subplots()
     ax.imshow(image.numpy(), cmap="gray", vmin=0, vmax=255 if image.dtype == torch.uint8 else 1)
     ax.add_patch(Rectangle((x0 - 0.5, y0 - 0.5), x1 - x0 + 1, y1 - y0 + 1, fill=False, edgecolor="orange", linewidth=2))
@@ -66,7 +67,7 @@ def feature_maps_figure(
     columns = max(m.shape[0] for m in maps.values())
     alt = f"A digit the model reads as {int(probabilities.argmax())}, and beside it a row of channel images for "
     alt += f"each of its {len(maps)} blocks ({', '.join(maps)}): what each block's filters respond to."
-    fig = Figure(figsize=(13, 0.95 * len(maps) + 0.4), alt=alt)
+    fig = new_figure(figsize=(13, 0.95 * len(maps) + 0.4), alt=alt)
     left, right = fig.subfigures(1, 2, width_ratios=(1.2, 4))
     shown = {"blocks": {}, "predicted": int(probabilities.argmax())}
     for row_fig, (name, activation) in zip(right.subfigures(len(maps), 1), maps.items(), strict=True):
@@ -130,7 +131,7 @@ def drawn_digit_figure(model, drawing) -> tuple[Figure, dict]:
     predicted = int(probabilities.argmax())
     alt = "Three panels: a hand-drawn digit, the 28×28 image the model sees, and bars of its probability for each "
     alt += f"digit; it predicts {predicted} ({100 * probabilities[predicted]:.0f}% sure)."
-    fig = Figure(figsize=(9, 2.8), alt=alt)
+    fig = new_figure(figsize=(9, 2.8), alt=alt)
     raw_ax, seen_ax, bar_ax = fig.subplots(1, 3, gridspec_kw={"width_ratios": [1, 1, 1.6]})
     raw_ax.imshow(drawing, cmap="gray_r", vmin=0, vmax=255)
     seen_ax.imshow(features.unnormalise(image).numpy(), cmap="gray", vmin=0, vmax=1)
