@@ -25,9 +25,10 @@ from dataclasses import dataclass, field
 
 from .course import TARGET
 from .engine import lr_schedule, steps_per_batch
-from .grade import accuracy_key, record_of
+from .grade import accuracy_key
 from .models import conv_budget, get_model, receptive_field_table
 from .recipes import get_recipe
+from .records import record_of
 
 STEPS_PER_EPOCH = 469  # 60,000 training images in batches of 128: the last batch is smaller
 LR_TOLERANCE = 0.01  # a learning rate within 1 % counts as right (hand-worked rates are rounded)

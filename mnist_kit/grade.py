@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import HOLD_EPOCHS, PARAMETER_BUDGET, TARGET
-from .paths import default_results_dir
-from .records import SPLIT_PREFIX, Record, load_record, validate_record
+from .records import SPLIT_PREFIX, Record, record_of
 from .report import epoch_ranges
 
 MAX_EPOCHS = 15  # the assignment's limit on training length
@@ -93,16 +92,6 @@ def epochs_rule(epochs: int) -> Rule:
     margin = MAX_EPOCHS - epochs
     how = f"{margin} to spare" if margin >= 0 else f"{-margin} too many"
     return Rule(f"At most {MAX_EPOCHS} epochs", margin >= 0, margin, f"{epochs}, {how}")
-
-
-def record_of(source) -> dict:
-    """A validated record from a ``Record``, a dict, a JSON path, or a recipe name (``results/<name>.json``)."""
-    if isinstance(source, Record):
-        return source
-    if isinstance(source, dict):
-        return validate_record(source, source.get("recipe", "record"))
-    path = Path(source)
-    return load_record(path if path.suffix == ".json" else default_results_dir() / f"{source}.json")
 
 
 def accuracy_key(record: dict) -> str:
