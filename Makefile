@@ -22,7 +22,7 @@ MODEL_4B_SEEDS ?= 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50
 JOBS ?=
 JOBS_FLAG := $(if $(JOBS), --jobs $(JOBS))
 
-.PHONY: setup data lab test lint train sweep frontier ablation search reproduce report benchmark clean
+.PHONY: setup data lab test lint train sweep frontier ablation search reproduce report benchmark release autograde clean
 
 setup: $(STAMP)
 
@@ -90,6 +90,17 @@ report: setup
 benchmark: data
 	$(PYTHON) benchmarks/epoch_speed.py
 	$(PYTHON) -m mnist_kit report
+
+# Grading a class (docs/INSTRUCTOR.md): the students' copy in release/ (the lessons without their solutions, and the
+# assignment with solutions and hidden tests removed by nbgrader); then, with the hand-ins in
+# assignment/submitted/<student>/cnn_budget/, nbgrader's autograde and the gradebook in assignment/grades.csv.
+release: setup
+	cd assignment && $(PYTHON) -m nbgrader generate_assignment cnn_budget --force
+	$(PYTHON) tools/release.py release
+
+autograde: setup
+	cd assignment && $(PYTHON) -m nbgrader autograde cnn_budget --create --force
+	cd assignment && PYTHONPATH=.$${PYTHONPATH:+:$$PYTHONPATH} $(PYTHON) -m nbgrader export --to grades.csv
 
 clean:
 	rm -rf .make .pytest_cache .ruff_cache

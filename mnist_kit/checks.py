@@ -32,6 +32,8 @@ from .records import record_of
 
 STEPS_PER_EPOCH = 469  # 60,000 training images in batches of 128: the last batch is smaller
 LR_TOLERANCE = 0.01  # a learning rate within 1 % counts as right (hand-worked rates are rounded)
+ANSWERS_SHOWN = True  # ``make release`` writes False in the students' copy: no worked answers there
+NO_ANSWERS = "The worked answers are not part of this release: ask your instructor."
 
 
 @dataclass(frozen=True)
@@ -191,7 +193,7 @@ def _check(kind: str, answer, show_answer: bool, relative: float = 0.0, **where)
         )
         print(f"❌ Not quite{side}. Hint: {expected.slips.get(answer, expected.hint)}.")
     if show_answer:
-        print(f"The answer: {expected.worked}.")
+        print(f"The answer: {expected.worked}." if ANSWERS_SHOWN else NO_ANSWERS)
     return ok
 
 
@@ -241,6 +243,9 @@ def reveal(check, **where):
     kind = check if isinstance(check, str) else check.__name__
     if kind not in EXPECTED:
         raise ValueError(f"unknown checker {kind!r}; choose one of: {', '.join(EXPECTED)}")
+    if not ANSWERS_SHOWN:
+        print(NO_ANSWERS)
+        return None
     expected = EXPECTED[kind](**where)
     print(f"The answer: {expected.worked}.")
     return expected.value
