@@ -19,8 +19,8 @@ class RuleExportPlugin(ExportPlugin):
                     lines.append(f"{student.id},{assignment.name},0,{assignment.max_score},not submitted,")
                     continue
                 grades = [grade for notebook in submission.notebooks for grade in notebook.grades]
-                failed = [g.name for g in grades if g.auto_score is not None and g.auto_score < g.max_score]
-                manual = [g.name for g in grades if g.needs_manual_grade]
+                failed = [g.name for g in grades if g.cell.cell_type == "code" and g.score < g.max_score]  # autograded
+                manual = [g.name for g in grades if g.needs_manual_grade]  # the Analysis, once written
                 row = [student.id, assignment.name, f"{submission.score:g}", f"{assignment.max_score:g}"]
                 lines.append(",".join([*row, " ".join(sorted(failed)), " ".join(sorted(manual))]))
         with open(self.to or "grades.csv", "w") as out:

@@ -149,6 +149,9 @@ def _add_grade_options(grade) -> None:
     grade.add_argument("--feedback", help="a folder's feedback: one Markdown file per student, in this folder")
     grade.add_argument("--retrain", action="store_true", help="train each recipe again and compare its curve")
     grade.add_argument("--device", choices=list(DEVICES), help="--retrain's device (default: cuda, else mps)")
+    length = grade.add_mutually_exclusive_group()
+    length.add_argument("--smoke", action="store_const", const=True, help="--retrain as smoke runs")
+    length.add_argument("--full", dest="smoke", action="store_const", const=False, help="--retrain at full length")
     _add_parallel_options(grade)
 
 
@@ -293,7 +296,7 @@ def _grade(args) -> int:
         from .retrain import retrain
 
         device = (args.device or "cpu") if args.backend == "ray" else get_device(args.device)
-        print(retrain(paths, device=device, **_parallel(args, device)))
+        print(retrain(paths, device=device, smoke=args.smoke, **_parallel(args, device)))
     return 0 if Path(args.record).is_dir() else result.exit_status
 
 

@@ -162,7 +162,8 @@ def verified_notes(record, evidence) -> tuple[str, ...]:
     """What the rules rest on: the numbers the weights confirmed, and those only the record states."""
     if evidence is None:
         return ("nothing verified: every rule rests on the record alone",)
-    before = f"epochs {record.epochs - HOLD_EPOCHS + 1}–{record.epochs - 1}" if record.epochs > 1 else "none"
+    first, last = max(1, record.epochs - HOLD_EPOCHS + 1), record.epochs - 1
+    before = "none" if last < first else f"epoch {first}" if last == first else f"epochs {first}–{last}"
     return (
         f"verified from the weights: {evidence.parameters:,} trainable parameters, and the last epoch's accuracy "
         f"({evidence.correct:,} of {evidence.images:,} images right, {evidence.accuracy:.2f} %, on the CPU)",

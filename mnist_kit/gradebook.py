@@ -18,7 +18,7 @@ from pathlib import Path
 from .grade import MAX_EPOCHS, Verified, judge
 from .paths import atomic_write_bytes
 from .records import RecordError, load_record
-from .verify import CHILD_TIMEOUT_S, EvidenceError, course_fingerprints, verify
+from .verify import CHILD_TIMEOUT_S, EvidenceError, course_fingerprints, short, verify
 
 RULE_COLUMNS = ("parameters_margin", "accuracy_margin", "epochs_margin")  # in the order of grade.grade's rules
 COLUMNS = ("student", "verdict", "failed_rules", "reasons", *RULE_COLUMNS, "parameters", "accuracy", "record")
@@ -66,7 +66,7 @@ def _gather(student: str, folder: Path, data_root, timeout) -> tuple[Row, object
     except EvidenceError as exc:
         row.problem = str(exc)
     except Exception as exc:  # noqa: BLE001 - whatever goes wrong, the other students are still graded
-        row.problem = f"could not be checked ({type(exc).__name__}: {exc})"
+        row.problem = f"could not be checked ({type(exc).__name__}: {short(exc)})"
     return row, record, None
 
 

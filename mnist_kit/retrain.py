@@ -67,7 +67,8 @@ def retrain(paths: dict, *, device="cpu", jobs=1, backend="local", ray_address=N
         if record.model.startswith(CUSTOM):
             lines.append(f"{student}: a network of the student's own ({record.model}) is not retrained here")
             continue
-        fit_args = dict(seed=record.seed, smoke=smoke, device=device, epochs=record.epochs)
+        # as many epochs as the record (a smoke run: fit's 1 epoch on a subset, only to show the recipe trains)
+        fit_args = dict(seed=record.seed, smoke=smoke, device=device, epochs=None if smoke else record.epochs)
         jobs_list.append(Job(recipe_of(record), record.seed, student, out, None, fit_args))
     try:
         batch = run_jobs(jobs_list, jobs, backend, ray_address)

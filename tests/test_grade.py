@@ -9,9 +9,9 @@ import torch
 
 from mnist_kit.__main__ import main
 from mnist_kit.grade import grade, grade_verified
-from mnist_kit.verify import TOLERANCE_IMAGES, fingerprint
 from mnist_kit.paths import default_results_dir
 from mnist_kit.records import RecordError
+from mnist_kit.verify import TOLERANCE_IMAGES, fingerprint
 
 RESULTS = default_results_dir()
 

@@ -18,8 +18,8 @@ from pathlib import Path
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from mnist_kit.records import load_record  # noqa: E402
 from mnist_kit import verify as verifying  # noqa: E402
+from mnist_kit.records import load_record  # noqa: E402
 
 
 def main(argv=None) -> int:
