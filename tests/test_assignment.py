@@ -130,3 +130,13 @@ def test_release_autograde_and_the_batch_command_agree(tmp_path, students):
     assert graded["di"]["reasons"] == "the weights are identical to the course's checkpoint model_4.pt"
     feedback = (tmp_path / "fb" / "cy.md").read_text()
     assert feedback.startswith("# Feedback for cy\n\n**Verdict: tampered.** Your record does not match your weights")
+
+
+def test_the_students_copy_shows_no_worked_answers(monkeypatch, capsys):
+    from mnist_kit import checks
+
+    monkeypatch.setattr(checks, "ANSWERS_SHOWN", False)  # what tools/release.py writes in the students' copy
+    assert checks.reveal("output_size", model="model_1", block=1) is None
+    checks.output_size(0, model="model_1", block=1, show_answer=True)
+    out = capsys.readouterr().out
+    assert out.count(checks.NO_ANSWERS) == 2 and "The answer" not in out

@@ -4,7 +4,7 @@
 
 Copies the checkout's tracked files into the folder, leaving out ``notebooks/solutions/``, the instructor's
 ``assignment/`` (the students get its nbgrader release, ``assignment/release/cnn_budget/``, as ``assignment/``) and
-``tools/release.py``; in the copy, each lesson's sentence pointing at its worked solutions is removed (nothing links
+``tools/release.py``, the tests and ``docs/INSTRUCTOR.md``; in the copy, each lesson's sentence pointing at its worked solutions is removed (nothing links
 to what is left out) and ``mnist_kit/checks.py`` shows no worked answers (``ANSWERS_SHOWN = False``: ``reveal()`` and
 ``show_answer=True`` say to ask the instructor). The folder is replaced as a whole.
 """
@@ -21,7 +21,7 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-LEFT_OUT = ("notebooks/solutions/", "assignment/", "tools/release.py", "tests/")
+LEFT_OUT = ("notebooks/solutions/", "assignment/", "tools/release.py", "tests/", "docs/INSTRUCTOR.md")
 ASSIGNMENT = ROOT / "assignment" / "release" / "cnn_budget"
 # "Worked solutions, with how long each takes: [solutions/...](solutions/...)." in each lesson's exercises
 SOLUTIONS_LINK = re.compile(r"\s*Worked solutions[^\[]*\[solutions/[^\]]*\]\(solutions/[^)]*\)\.?")
