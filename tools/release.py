@@ -3,10 +3,11 @@
     python tools/release.py release/          # after `nbgrader generate_assignment` (make release runs both)
 
 Copies the checkout's tracked files into the folder, leaving out ``notebooks/solutions/``, the instructor's
-``assignment/`` (the students get its nbgrader release, ``assignment/release/cnn_budget/``, as ``assignment/``) and
-``tools/release.py``, the tests and ``docs/INSTRUCTOR.md``; in the copy, each lesson's sentence pointing at its worked solutions is removed (nothing links
-to what is left out) and ``mnist_kit/checks.py`` shows no worked answers (``ANSWERS_SHOWN = False``: ``reveal()`` and
-``show_answer=True`` say to ask the instructor). The folder is replaced as a whole.
+``assignment/`` (the students get its nbgrader release, ``assignment/release/cnn_budget/``, as ``assignment/``),
+``tools/release.py``, the tests and ``docs/INSTRUCTOR.md``. In the copy, each lesson's sentence pointing at its worked
+solutions is removed (nothing links to what is left out) and ``mnist_kit/checks.py`` shows no worked answers
+(``ANSWERS_SHOWN = False``: ``reveal()`` and ``show_answer=True`` say to ask the instructor). The folder is replaced
+as a whole.
 """
 
 from __future__ import annotations
