@@ -34,7 +34,7 @@ JOBS ?=
 JOBS_FLAG := $(if $(JOBS), --jobs $(JOBS))
 
 .PHONY: setup data lab test binder-test book lint train sweep frontier ablation search reproduce report benchmark clean
-.PHONY: setup-test setup-cluster test-fresh-env pair
+.PHONY: setup-test setup-cluster test-fresh-env pair release autograde
 
 # setup: the kit and JupyterLab, a student's install; setup-test: the test extra too (tests and instructor tools).
 setup: $(STAMP)
@@ -139,6 +139,17 @@ report: setup
 benchmark: data
 	$(PYTHON) benchmarks/epoch_speed.py
 	$(PYTHON) -m mnist_kit report
+
+# Grading a class (docs/INSTRUCTOR.md): the students' copy in release/ (the lessons without their solutions, and the
+# assignment with solutions and hidden tests removed by nbgrader); then, with the hand-ins in
+# assignment/submitted/<student>/cnn_budget/, nbgrader's autograde and the gradebook in assignment/grades.csv.
+release: setup-test
+	cd assignment && $(PYTHON) -m nbgrader generate_assignment cnn_budget --force
+	$(PYTHON) tools/release.py release
+
+autograde: setup-test
+	cd assignment && $(PYTHON) -m nbgrader autograde cnn_budget --create --force
+	cd assignment && PYTHONPATH=.$${PYTHONPATH:+:$$PYTHONPATH} $(PYTHON) -m nbgrader export --to grades.csv
 
 clean:
 	rm -rf .make .pytest_cache .ruff_cache _build

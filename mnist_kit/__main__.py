@@ -91,9 +91,11 @@ def build_parser() -> argparse.ArgumentParser:
     report.add_argument("--results-dir", help="default: ./results")
 
     grade = commands.add_parser(
-        "grade", help="check a run record against the assignment's rules (exit 1: a rule fails)"
+        "grade",
+        help="check a run record, or a folder of student folders, against the assignment's rules, on numbers its "
+        "weights confirm (exit 0 pass, 1 a rule fails or tampered or copied, 2 usage, 3 unverified)",
     )
-    grade.add_argument("record", help="a run record, e.g. my_runs/model_1.json")
+    _add_grade_options(grade)
 
     lab = commands.add_parser("lab", help="prepare MNIST, then open the notebooks in JupyterLab (what `make lab` does)")
     test = commands.add_parser(
@@ -142,6 +144,18 @@ def _search_parser(commands):
         help="train nothing: judge the round from results/validation/ into results/tuning/<which>.json",
     )
     return search
+
+
+def _add_grade_options(grade) -> None:
+    grade.add_argument("record", help="a run record (my_runs/model_1.json), or a folder of one folder per student")
+    grade.add_argument("--csv", help="a folder's gradebook: one row per student (written atomically)")
+    grade.add_argument("--feedback", help="a folder's feedback: one Markdown file per student, in this folder")
+    grade.add_argument("--retrain", action="store_true", help="train each recipe again and compare its curve")
+    grade.add_argument("--device", choices=list(DEVICES), help="--retrain's device (default: cuda, else mps)")
+    length = grade.add_mutually_exclusive_group()
+    length.add_argument("--smoke", action="store_const", const=True, help="--retrain as smoke runs")
+    length.add_argument("--full", dest="smoke", action="store_const", const=False, help="--retrain at full length")
+    _add_parallel_options(grade)
 
 
 def _add_parallel_options(*subs) -> None:
@@ -262,11 +276,31 @@ def _train_dir(args, recipe, smoke: bool):
 
 
 def _grade(args) -> int:
-    from .grade import grade
+    """One record: its verified grade, exit status by verdict (grade.EXIT_STATUS). A folder: the class, exit 0 once
+    the gradebook is written (the verdicts are in it)."""
+    from pathlib import Path
 
-    result = grade(args.record)
-    print(result)
-    return 0 if result.passed else 1
+    from .grade import grade_verified
+    from .gradebook import grade_class, summary, write_gradebook
+
+    if Path(args.record).is_dir():
+        rows = grade_class(args.record)
+        write_gradebook(rows, args.csv, args.feedback)
+        print(summary(rows))
+        paths = {row.student: row.record for row in rows if row.result is not None and row.result.evidence}
+    else:
+        if args.csv or args.feedback:
+            raise ValueError("--csv and --feedback grade a folder of submissions, not one record")
+        result = grade_verified(args.record)
+        print(result)
+        paths = {Path(args.record).stem: Path(args.record)}
+    if args.retrain:
+        from .engine import get_device
+        from .retrain import retrain
+
+        device = (args.device or "cpu") if args.backend == "ray" else get_device(args.device)
+        print(retrain(paths, device=device, smoke=args.smoke, **_parallel(args, device)))
+    return 0 if Path(args.record).is_dir() else result.exit_status
 
 
 def _report(args) -> int:

@@ -20,10 +20,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import HOLD_EPOCHS
-from .grade import record_of
 from .paths import default_results_dir
 from .recipes import ABLATION_BASES, ABLATIONS
-from .records import config_changes, full_runs
+from .records import config_changes, full_runs, record_of
 from .report import markdown_table
 from .stats import accuracies, lowest_of_last, mean_std
 

@@ -37,14 +37,16 @@ import math
 import numbers
 from dataclasses import dataclass, field
 
+from . import verdict  # the one switch for worked answers (off in the students' release)
 from .check_learning import overfit_one_batch, quick_run  # noqa: F401 (the build-it checkers, re-exported)
 from .check_network import network  # noqa: F401
 from .check_training import evaluate, initial_loss, kit_step, train_step  # noqa: F401
 from .course import TARGET
 from .engine import lr_schedule, steps_per_batch
-from .grade import accuracy_key, record_of
+from .grade import accuracy_key
 from .models import conv_budget, get_model, receptive_field_table
 from .recipes import get_recipe
+from .records import record_of
 from .stats import wilson
 
 STEPS_PER_EPOCH = 469  # 60,000 training images in batches of 128: the last batch is smaller
@@ -248,7 +250,7 @@ def _check(kind: str, answer, show_answer: bool, relative: float = 0.0, **where)
         slip = next((h for v, h in expected.slips.items() if _matches(answer, v, relative)), expected.hint)
         print(f"❌ Not quite{side}. Hint: {slip}.")
     if show_answer:
-        print(f"The answer: {expected.worked}.")
+        print(f"The answer: {expected.worked}." if verdict.ANSWERS_SHOWN else verdict.NO_ANSWERS)
     return ok
 
 
@@ -338,6 +340,9 @@ def reveal(check, **where):
     kind = check if isinstance(check, str) else check.__name__
     if kind not in EXPECTED:
         raise ValueError(f"unknown checker {kind!r}; choose one of: {', '.join(EXPECTED)}")
+    if not verdict.ANSWERS_SHOWN:
+        print(verdict.NO_ANSWERS)
+        return None
     expected = EXPECTED[kind](**where)
     print(f"The answer: {expected.worked}.")
     return expected.value

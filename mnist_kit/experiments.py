@@ -25,10 +25,10 @@ from torch import nn
 
 from .course import HOLD_EPOCHS, TARGET
 from .engine import Run, fit, set_seed
-from .grade import accuracies, grade, record_of
+from .grade import accuracies, grade
 from .paths import my_runs_dir, project_root
 from .recipes import Recipe, get_recipe
-from .records import save_run
+from .records import record_of, save_run
 from .runs import smoke_mode, train_and_record
 
 COURSE_RUN_ENV = "MNIST_KIT_COURSE_RUN"

@@ -17,11 +17,11 @@ import torch.nn as nn
 from IPython.display import Markdown
 
 from .course import HOLD_EPOCHS, STEADY_EPOCHS, TARGET
-from .grade import accuracy_key, record_of
+from .grade import accuracy_key
 from .models import conv_budget, count_parameters, get_model, receptive_field_table
 from .paths import default_results_dir
 from .plots.digits import confusion_matrix, per_class_accuracy
-from .records import config_changes
+from .records import config_changes, record_of
 from .report import signed
 from .stats import accuracies, holds, wilson
 

@@ -287,6 +287,16 @@ def load_record(path) -> Record:
     return Record.from_dict(record, str(path))
 
 
+def record_of(source) -> dict:
+    """A validated record from a ``Record``, a dict, a JSON path, or a recipe name (``results/<name>.json``)."""
+    if isinstance(source, Record):
+        return source
+    if isinstance(source, dict):
+        return validate_record(source, source.get("recipe", "record"))
+    path = Path(source)
+    return load_record(path if path.suffix == ".json" else default_results_dir() / f"{source}.json")
+
+
 def load_folder(folder) -> list[tuple[str, Record]]:
     """Every record of a folder (not its subfolders), as (file stem, record), by file name."""
     return [(path.stem, load_record(path)) for path in sorted(Path(folder).glob("*.json"))]

@@ -9,6 +9,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+ANSWERS_SHOWN = True  # ``make release`` writes False in the students' copy (tools/release.py): no worked answers there
+NO_ANSWERS = "The worked answers are not part of this release: ask your instructor."
+
 
 @dataclass(frozen=True)
 class Verdict:
@@ -24,7 +27,9 @@ class Verdict:
         return self.passed
 
     def __repr__(self) -> str:
-        return self.line + (f"\n{self.answer}" if self.answer else "")
+        if not self.answer:
+            return self.line
+        return f"{self.line}\n{self.answer if ANSWERS_SHOWN else NO_ANSWERS}"
 
     __str__ = __repr__
 

@@ -1,14 +1,17 @@
-"""The grader: the assignment's three rules, each with how far a run is from it, on the committed records."""
+"""The grader: the assignment's three rules, each with how far a run is from it, on the committed records; and the
+verified grade, on what the weights confirm (tampered, copied, unverified)."""
 
 import copy
 import json
 
 import pytest
+import torch
 
 from mnist_kit.__main__ import main
-from mnist_kit.grade import grade
+from mnist_kit.grade import grade, grade_verified
 from mnist_kit.paths import default_results_dir
 from mnist_kit.records import RecordError
+from mnist_kit.verify import TOLERANCE_IMAGES, fingerprint
 
 RESULTS = default_results_dir()
 
@@ -96,3 +99,70 @@ def test_a_notebook_shows_the_grade_as_a_checklist():
     shown = grade(sorted((RESULTS / "validation").glob("*.json"))[0])._repr_markdown_().splitlines()
     assert shown[2].startswith("- ✅ Parameters under 8,000: ") and len(shown) == 6
     assert shown[-1].startswith("- ℹ️ Not a test result")
+
+
+# --- verified grading: the weights are the evidence (issue 32) -----------------------------------
+
+
+def hand_in(folder, record: dict, weights=RESULTS / "model_4.pt", stem="model_4"):
+    """A record (and its weights, unless None) written into ``folder`` as a student would hand them in."""
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{stem}.json").write_text(json.dumps(record))
+    if weights is not None:
+        (folder / f"{stem}.pt").write_bytes(weights.read_bytes())
+    return folder / f"{stem}.json"
+
+
+def test_the_course_model_4_passes_as_verified_where_it_is(capsys):
+    result = grade_verified(RESULTS / "model_4.json")
+    assert result.verdict == "pass" and result.exit_status == 0 and result.evidence.parameters == 7774
+    assert result.evidence.correct == round(course_record("model_4")["history"][-1]["test_acc"] * 100)
+    assert main(["grade", str(RESULTS / "model_4.json")]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("Verdict: PASS") and "verified from the weights: 7,774 trainable parameters" in out
+    assert "on the record alone: the accuracies of the earlier epochs in the window (epochs 13–14)" in out
+
+
+def test_an_edited_parameter_count_is_tampered_and_names_7774(tmp_path, capsys):
+    record = course_record("model_4")
+    record["parameters"] = 7000
+    path = hand_in(tmp_path / "ann", record)
+    assert grade(path).passed  # on the record alone it would pass with "1,000 under the limit"
+    assert main(["grade", str(path)]) == 1
+    out = capsys.readouterr().out
+    assert "Verdict: TAMPERED" in out and "the record says 7,000 parameters" in out and "has 7,774" in out
+    assert "✅ Parameters under 8,000: 7,774, 226 under the limit" in out  # the rule is judged on the recount
+
+
+def test_edited_accuracies_are_tampered_with_both_numbers(tmp_path):
+    record = course_record("model_3")
+    for row in record["history"]:
+        row["test_acc"] = 99.50
+    path = hand_in(tmp_path / "bo", record, RESULTS / "model_3.pt", "model_3")
+    assert grade(path).passed
+    result = grade_verified(path)
+    true = course_record("model_3")["history"][-1]["test_acc"]
+    assert result.verdict == "tampered" and result.exit_status == 1 and result.grade.failed
+    assert f"the record says 99.50 % at its last epoch; the weights score {true:.2f} %" in result.reasons[0]
+    assert f"{round((99.5 - true) * 100)} images apart (at most {TOLERANCE_IMAGES} allowed)" in result.reasons[0]
+
+
+def test_the_course_files_handed_in_are_copied_and_without_weights_unverified(tmp_path, capsys):
+    copied = grade_verified(hand_in(tmp_path / "cy", course_record("model_4")))
+    assert copied.verdict == "copied" and copied.reasons == ("the weights are identical to the course's checkpoint "
+                                                            "model_4.pt",)  # fmt: skip
+    bare = hand_in(tmp_path / "di", course_record("model_4"), weights=None)
+    assert grade_verified(bare).verdict == "unverified"
+    assert main(["grade", str(bare)]) == 3
+    assert "Verdict: UNVERIFIED" in capsys.readouterr().out
+
+
+def test_the_fingerprint_ignores_names_and_sees_one_changed_value():
+    state = torch.load(RESULTS / "model_4.pt", weights_only=True)
+    renamed = {f"body.{name}": tensor for name, tensor in reversed(state.items())}
+    assert fingerprint(renamed) == fingerprint(state)
+    changed = dict(state)
+    first = next(iter(changed))
+    changed[first] = changed[first].clone()
+    changed[first].view(-1)[0] += 1e-6
+    assert fingerprint(changed) != fingerprint(state)
