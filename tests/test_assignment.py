@@ -104,7 +104,7 @@ def test_release_autograde_and_the_batch_command_agree(tmp_path, students):
     lessons = course / "release"
     assert not (lessons / "notebooks" / "solutions").exists() and (lessons / "assignment" / "cnn_budget.ipynb").exists()
     for path in [*lessons.rglob("*.ipynb"), *lessons.rglob("*.md")]:
-        assert "solutions/" not in path.read_text(), path
+        assert "solutions/" not in path.read_text() and "INSTRUCTOR.md" not in path.read_text(), path
     assert "ANSWERS_SHOWN = False" in (lessons / "mnist_kit" / "verdict.py").read_text()
 
     for student in STUDENTS:

@@ -5,7 +5,8 @@
 Copies the checkout's tracked files into the folder, leaving out ``notebooks/solutions/``, the instructor's
 ``assignment/`` (the students get its nbgrader release, ``assignment/release/cnn_budget/``, as ``assignment/``),
 ``tools/release.py``, the tests and ``docs/INSTRUCTOR.md``. In the copy, each lesson's sentence pointing at its worked
-solutions is removed (nothing links to what is left out) and the checkers (``mnist_kit/verdict.py``'s switch) show no worked answers
+solutions is removed (nothing links to what is left out) and the checkers (``mnist_kit/verdict.py``'s switch) show
+no worked answers
 (``ANSWERS_SHOWN = False``: ``reveal()`` and ``show_answer=True`` say to ask the instructor). The folder is replaced
 as a whole.
 """
@@ -22,9 +23,18 @@ from pathlib import Path
 import nbformat
 
 ROOT = Path(__file__).resolve().parent.parent
-LEFT_OUT = ("notebooks/solutions/", "assignment/", "tools/release.py", "tests/", "docs/INSTRUCTOR.md")
+LEFT_OUT = (
+    "notebooks/solutions/",
+    "notebooks/text/",
+    "assignment/",
+    "tools/release.py",
+    "tests/",
+    "docs/INSTRUCTOR.md",
+)
+POINTERS = ("solutions/", "INSTRUCTOR.md")  # a sentence naming one of these points at what the copy leaves out
 ASSIGNMENT = ROOT / "assignment" / "release" / "cnn_budget"
 # "Worked solutions, with how long each takes: [solutions/...](solutions/...)." in each lesson's exercises
+SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z*_`\[-])")  # where one sentence ends and the next begins
 SOLUTIONS_LINK = re.compile(r"\s*Worked solutions[^\[]*\[solutions/[^\]]*\]\(solutions/[^)]*\)\.?")
 
 
@@ -34,12 +44,27 @@ def tracked_files(root: Path) -> list[str]:
     return [name for name in listed.splitlines() if (root / name).is_file()]
 
 
+def without_solution_sentences(markdown: str) -> str:
+    """Markdown without the sentences that point at what the copy leaves out (``POINTERS``); other paragraphs stay."""
+    paragraphs = []
+    for paragraph in markdown.split("\n\n"):
+        if any(p in paragraph for p in POINTERS) and not paragraph.lstrip().startswith(("```", "|")):
+            kept = [s for s in SENTENCE_END.split(paragraph) if not any(p in s for p in POINTERS)]
+            paragraph = " ".join(kept)
+        if paragraph.strip() or not paragraphs:
+            paragraphs.append(paragraph)
+    return "\n\n".join(paragraphs)
+
+
 def strip_solution_links(path: Path) -> None:
-    """Remove the pointer to the worked solutions from every Markdown cell of a lesson."""
+    """Remove the pointers to the worked solutions from a Markdown file or every Markdown cell of a notebook."""
+    if path.suffix == ".md":
+        path.write_text(without_solution_sentences(path.read_text()))
+        return
     notebook = nbformat.read(path, as_version=4)
     for cell in notebook.cells:
         if cell.cell_type == "markdown":
-            cell.source = SOLUTIONS_LINK.sub("", cell.source)
+            cell.source = without_solution_sentences(SOLUTIONS_LINK.sub("", cell.source))
     nbformat.write(notebook, path)
 
 
@@ -62,7 +87,7 @@ def release(out: Path, root: Path = ROOT, assignment: Path = ASSIGNMENT) -> Path
             (out / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(root / name, out / name)
     shutil.copytree(assignment, out / "assignment")
-    for lesson in sorted((out / "notebooks").glob("*.ipynb")):
+    for lesson in [*sorted((out / "notebooks").glob("*.ipynb")), *sorted(out.rglob("*.md"))]:
         strip_solution_links(lesson)
     hide_answers(out / "mnist_kit" / "verdict.py")
     return out
