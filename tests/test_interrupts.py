@@ -3,7 +3,7 @@ and every finished epoch is kept (an interrupted seed's epochs under ``partial/`
 
 import pytest
 
-from mnist_kit import engine, runs
+from mnist_kit import engine, parallel, runs
 from mnist_kit.__main__ import main
 from mnist_kit.records import load_record
 
@@ -12,7 +12,7 @@ from mnist_kit.records import load_record
 def quick_full_runs(monkeypatch):
     """Full (not smoke) runs, so records go to ``results/`` and ``partial/``, in which every epoch trains and
     evaluates at once (24 batches, nothing learnt); returns the (network, seed) of every run started, in order."""
-    real_fit, started = runs.fit, []
+    real_fit, started = parallel.fit, []
 
     def fit(recipe, **kwargs):
         started.append((getattr(recipe, "name", recipe), kwargs["seed"]))
@@ -20,7 +20,7 @@ def quick_full_runs(monkeypatch):
 
     monkeypatch.setattr(engine, "make_loaders", lambda *args, **kwargs: (range(24), range(1)))
     monkeypatch.setattr(engine, "test", lambda *args, **kwargs: (2.3, 10.0))
-    monkeypatch.setattr(runs, "fit", fit)
+    monkeypatch.setattr(parallel, "fit", fit)  # every study runs through parallel.run_jobs (one slot: in here)
     return started
 
 

@@ -136,7 +136,8 @@ def test_ablation_records_each_change_and_seed_in_results_ablation(monkeypatch, 
     monkeypatch.setattr(runs, "run_jobs", record_jobs)
     runs.ablation(["m1_width", "m2_jitter"], [1, 2], smoke=False, results_dir=tmp_path, jobs=3, epochs=4)
     [(jobs, n_jobs, backend, address)] = batches
-    assert [job.stem for job in jobs] == ["m1_width-seed1", "m1_width-seed2", "m2_jitter-seed1", "m2_jitter-seed2"]
+    stems = ["m1_width-seed1", "m1_width-seed2", "m2_jitter-seed1", "m2_jitter-seed2"]
+    assert [job.stem for job in jobs] == [f"{stem}-epochs4" for stem in stems]  # never over a full run's file
     assert (n_jobs, backend, address) == (3, "local", None)
     for job in jobs:  # what /work's interim driver did: fit(..., validation=True), save_run(..., folder="ablation")
         assert (job.results_dir, job.folder) == (tmp_path, "ablation")
