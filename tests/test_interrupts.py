@@ -49,8 +49,11 @@ def test_sweep_stops_at_ctrl_c_and_keeps_every_finished_run_and_epoch(
         "model_4", [1, 2, 3], results_dir=tmp_path, smoke=False, epochs=2, device="cpu", data_root=mnist_root
     )
     assert quick_full_runs == [("model_4", 1), ("model_4", 2)] and not finished  # seed 3 never started
-    assert _recorded(tmp_path) == ["sweep/model_4-seed1.json", "sweep/partial/model_4-seed2.json"]
-    assert found == [tmp_path / "sweep/model_4-seed1.json", tmp_path / "sweep/partial/model_4-seed2.json"]
+    assert _recorded(tmp_path) == ["sweep/model_4-seed1-epochs2.json", "sweep/partial/model_4-seed2-epochs2.json"]
+    assert found == [
+        tmp_path / "sweep/model_4-seed1-epochs2.json",
+        tmp_path / "sweep/partial/model_4-seed2-epochs2.json",
+    ]
     first, cut = load_record(found[0]), load_record(found[1])
     assert (first["complete"], first["epochs"]) == (True, 2) and (cut["complete"], cut["epochs"]) == (False, 1)
 
@@ -63,8 +66,11 @@ def test_frontier_stops_at_ctrl_c_and_keeps_every_finished_run_and_epoch(
         ["model_4", "slim_3k"], [1, 2], results_dir=tmp_path, smoke=False, epochs=2, device="cpu", data_root=mnist_root
     )
     assert quick_full_runs == [("model_4", 1), ("model_4", 2)] and not finished  # slim_3k never started
-    assert _recorded(tmp_path) == ["frontier/model_4-seed1.json", "frontier/partial/model_4-seed2.json"]
-    assert found == [tmp_path / "frontier/model_4-seed1.json", tmp_path / "frontier/partial/model_4-seed2.json"]
+    assert _recorded(tmp_path) == ["frontier/model_4-seed1-epochs2.json", "frontier/partial/model_4-seed2-epochs2.json"]
+    assert found == [
+        tmp_path / "frontier/model_4-seed1-epochs2.json",
+        tmp_path / "frontier/partial/model_4-seed2-epochs2.json",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -87,4 +93,4 @@ def test_the_command_exits_0_when_every_seed_finishes(mnist_root, tmp_path, monk
     options.append("--full")  # full (2-epoch) runs that record in --results-dir, despite pytest's MNIST_KIT_SMOKE=1
     options += ["--jobs", "1"]  # in this process, where the stand-in training and the planted Ctrl-C can reach it
     assert main(["sweep", "model_4", "--seeds", "1", "2", *options]) == 0
-    assert _recorded(tmp_path) == ["sweep/model_4-seed1.json", "sweep/model_4-seed2.json"]
+    assert _recorded(tmp_path) == ["sweep/model_4-seed1-epochs2.json", "sweep/model_4-seed2-epochs2.json"]

@@ -283,8 +283,9 @@ def test_make_frontier_runs_the_frontier_and_leaves_attempt_1s_sweep_as_recorded
         ["make", "-n", "frontier", "PYTHON=python"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     commands = [line for line in out.splitlines() if "mnist_kit" in line]
-    assert commands[-2:] == ["MNIST_KIT_SMOKE=0 python -m mnist_kit frontier --again", "python -m mnist_kit report"]
-    assert not [c for c in commands if "sweep model_5 " in c + " "]
+    frontier = "MNIST_KIT_SMOKE=0 python -m mnist_kit study frontier frontier_b --again"
+    assert commands[-2:] == [frontier, "python -m mnist_kit report"]
+    assert not [c for c in commands if " model_5 " in c + " "]
 
 
 def test_model_5_was_chosen_on_other_seeds_than_it_is_judged_on():
