@@ -22,7 +22,7 @@ from tqdm import tqdm
 from . import fast_data, loaders
 from .data import MEAN, STD
 from .devices import device_name, get_device
-from .models import NetSpec, TinyNet, count_parameters, get_model
+from .models import count_parameters, get_model
 from .recipes import Recipe, get_recipe
 
 SMOKE_TRAIN_IMAGES, SMOKE_TEST_IMAGES = 3000, 1000
@@ -278,8 +278,7 @@ def prepare(recipe: Recipe, device, data_root=None, smoke=False, validation=Fals
     their own), so a committed seed reproduces its record only if nothing drawing from it moves before them."""
     set_seed(recipe.seed)
     train_loader, test_loader = make_loaders(recipe, device, data_root, smoke, validation)
-    if model is None or isinstance(model, NetSpec):  # a network of a study's own (a NetSpec) is built here, seeded
-        model = TinyNet(model, recipe.dropout) if model is not None else get_model(recipe.model, recipe.dropout)
+    model = model if isinstance(model, torch.nn.Module) else get_model(model or recipe.model, recipe.dropout)
     model = model.to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
     scheduler = make_scheduler(optimizer, **recipe.schedule(), steps_per_epoch=len(train_loader))
@@ -357,8 +356,7 @@ def fit(
     (history keys ``val_*``): tuning decisions are made there, never on the test set.
     With ``recipe.ema_epochs`` the weight average is what is evaluated (``test_acc``); the raw weights'
     accuracy is kept as ``raw_test_acc``. ``model``: a network to train instead of ``get_model(recipe.model)``
-    (a student's own module, ``experiments.experiment``; it is trained in place), or a ``models.NetSpec`` (a study's
-    own network, ``studies.Study.networks``), built after seeding.
+    (a student's own module, ``experiments.experiment``; trained in place), or a study's own ``NetSpec`` (built here).
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     recipe = recipe.with_overrides(epochs=epochs if epochs is not None else (1 if smoke else None), seed=seed)

@@ -180,8 +180,11 @@ MODELS: dict[str, NetSpec] = {
 }
 
 
-def get_model(name: str, dropout: float = 0.05) -> TinyNet:
-    """Build a registered network by its name (``model_1`` ... ``model_5``, ``slim_6k`` ...: see ``MODELS``)."""
+def get_model(name: str | NetSpec, dropout: float = 0.05) -> TinyNet:
+    """Build a registered network by its name (``model_1`` ... ``model_5``, ``slim_6k`` ...: see ``MODELS``), or the
+    network a ``NetSpec`` describes (a study's own, ``studies.Study.networks``)."""
+    if isinstance(name, NetSpec):
+        return TinyNet(name, dropout=dropout)
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
     return TinyNet(MODELS[name], dropout=dropout)

@@ -125,11 +125,13 @@ def run_study(
 # --- the short forms: python -m mnist_kit sweep | frontier | ablation | search ---------------------------------
 
 
-def sweep(recipe, seeds, *, validation: bool = False, **options) -> tuple[list[Path], bool]:
+def sweep(recipe, seeds, *, validation: bool = False, folder: str | None = None, **options) -> tuple[list[Path], bool]:
     """Train one recipe (a ``Recipe`` or its name) once per seed, recorded as ``results/sweep/<stem>-seed<S>.json``
-    (``validation``: in ``results/validation/``), every seed trained again; ``run_study``'s options."""
+    (``validation``: in ``results/validation/``; ``folder``: in that one), every seed trained again; ``run_study``'s
+    options."""
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
-    split, folder = ("validation", "validation") if validation else ("test", "sweep")
+    split = "validation" if validation else "test"
+    folder = folder or ("validation" if validation else "sweep")
     study = Study(f"sweep {recipe.name}", "sweep", (recipe,), tuple(seeds), "a sweep", split=split, folder=folder)
     return run_study(study, again=True, **options)
 
