@@ -268,7 +268,7 @@ def _study(args, registry) -> int:
                 return 1
             if not finished:
                 return 130
-        _report_study(study, args.results_dir, smoke and not args.judge)
+        _report_study(study, args.results_dir, smoke and not args.judge, judge_round=args.judge)
     return 0
 
 
@@ -280,8 +280,9 @@ def _run_study(args, study, smoke: bool, device) -> bool:
     return run_study(study, args.seeds, **options)[1]
 
 
-def _report_study(study, results_dir, smoke: bool) -> None:
-    """A study's table and its judgement, from its records (``smoke``: its smoke runs)."""
+def _report_study(study, results_dir, smoke: bool, judge_round: bool) -> None:
+    """A study's table and its judgement, from its records (``smoke``: its smoke runs); ``judge_round``: a search's
+    round is judged first (a search that just ran judged its own)."""
     from .paths import default_results_dir
     from .readme import study_table
     from .runs import judge_search
@@ -289,7 +290,7 @@ def _report_study(study, results_dir, smoke: bool) -> None:
     from .study_records import records_of
 
     results_dir = results_dir or default_results_dir()
-    if study.kind == "search" and not smoke:
+    if study.kind == "search" and judge_round:
         print(judge_search(results_dir, study))
     print(study_table(study, results_dir, smoke=smoke))
     if study.goal is not None:
