@@ -86,6 +86,13 @@ def _sweep(name: str, recipe: str, seeds, what: str, **options) -> Study:
     return Study(name, "sweep", (RECIPES[recipe],), seeds, what, **options)
 
 
+def _frontier(name: str, series: tuple[str, ...], title: str, what: str) -> Study:
+    """A frontier series: each network once per seed in results/frontier/; Model_4's and Model_5's sweep seeds
+    (results/sweep/) are read where they are, never trained again."""
+    recipes = tuple(RECIPES[n] for n in series)
+    return Study(name, "frontier", recipes, (11, 12, 13), what, folder="frontier", reads=("sweep",), title=title)
+
+
 def _search(base: str, candidates: dict[str, Recipe], seeds, windows: tuple[int, int]) -> Study:
     what = f"{base.capitalize()}'s stronger-recipe search (recipes.SEARCH_{base.upper()}), judged on the validation"
     what += " split only."
@@ -153,26 +160,10 @@ STUDIES: dict[str, Study] = {
             goal=Goal(seeds_needed=19),
             marker="model-4b",
         ),
-        Study(
-            "frontier",
-            "frontier",
-            tuple(RECIPES[n] for n in FRONTIER),
-            (11, 12, 13),
-            "The parameter-budget frontier: each network on Model_4's recipe.",
-            folder="frontier",
-            reads=("sweep",),
-            title="Model_4's recipe",
+        _frontier(
+            "frontier", FRONTIER, "Model_4's recipe", "The parameter-budget frontier: each network on Model_4's recipe."
         ),
-        Study(
-            "frontier_b",
-            "frontier",
-            tuple(RECIPES[n] for n in FRONTIER_2),
-            (11, 12, 13),
-            "The frontier again on attempt 2's recipe change: did the whole curve move?",
-            folder="frontier",
-            reads=("sweep",),
-            title="attempt 2's recipe",
-        ),
+        _frontier("frontier_b", FRONTIER_2, "attempt 2's recipe", "The frontier again on attempt 2's recipe change."),
         Study(
             "ablation",
             "ablation",
