@@ -5,7 +5,7 @@
 How long a run is depends on one switch, ``MNIST_KIT_SMOKE``: ``1`` makes every run a smoke run (one
 epoch on a small real subset, recorded in a scratch folder); unset or ``0``, runs are full length; any
 other value is an error. ``smoke_mode`` reads it, once, where a run starts: ``python -m mnist_kit train |
-sweep | frontier | ablation | search`` reads it and passes ``smoke`` on (``--smoke`` / ``--full`` override it);
+study | sweep | frontier | ablation | search`` reads it and passes ``smoke`` on (``--smoke`` / ``--full`` override it);
 the functions below read it when they are not told ``smoke=`` (the notebooks call them so). The root ``conftest.py``
 (every pytest run, the notebooks' kernels included) and ``.ci/run`` set it to ``1``; nothing else (no CI
 or pytest variable) is consulted. What the notebooks and the command line call.
@@ -24,7 +24,7 @@ from .recipes import get_recipe
 from .records import record_stem, save_run
 from .studies import Study, get_study, search_study
 from .study_records import study_records
-from .tuning import round_path, write_round
+from .tuning import load_tuning, round_path, write_round
 
 SMOKE_ENV = "MNIST_KIT_SMOKE"
 
@@ -53,9 +53,10 @@ def train_and_record(recipe, *, smoke: bool | None = None, results_dir=None, ste
 
 def study_state(study: Study, results_dir=None) -> str:
     """``present``, ``missing`` or ``partial (n of m runs)``: what ``study --list`` says of a study's records."""
-    if study.kind == "screen":
+    if study.kind == "screen":  # round 4 of results/tuning/<base>.json: every horizon on every seed of the study
         path = round_path(results_dir or default_results_dir(), study.base)
-        have = path.exists() and "round_4_summary" in path.read_text()
+        summary = load_tuning(path).get("round_4_summary", {}) if path.exists() else {}
+        have = bool(summary) and all(tuple(h["seeds"]) == study.seeds for h in summary.values())
         return "present" if have else "missing"
     found = study_records(study, results_dir)
     have, want = sum(len(seeds) for seeds in found.values()), len(study.recipes) * len(study.seeds)
