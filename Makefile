@@ -20,14 +20,10 @@ PYTHON_ID := $(if $(VENV),venv,$(shell $(PYTHON) -c 'import hashlib, sys; print(
 STAMP := .make/installed-$(PYTHON_ID)
 TEST_STAMP := .make/installed-test-$(PYTHON_ID)
 CLUSTER_STAMP := .make/installed-cluster-$(PYTHON_ID)
-# Model_4's seed sweep: seeds never used while tuning (tuning used 1-5); 21-30 were added later, so that today's
-# recipe is judged on 20 seeds, as model_4b is.
-SWEEP_SEEDS ?= 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30
-# Model_5, attempt 2 (model_5b, the search's winner): its one test sweep, on seeds no run had used (course.py).
-# Attempt 1's sweep (model_5, seeds 11-15) is kept as it was recorded: no target trains it again.
-MODEL_5B_SEEDS ?= 21 22 23 24 25
-# Model_4 on a new recipe (model_4b, the winner of Model_4's search): its one test sweep, on 20 seeds no run had used.
-MODEL_4B_SEEDS ?= 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50
+# Every study (its recipes, seeds, split, window and goal) is one entry of mnist_kit/studies.py; `python -m mnist_kit
+# study --list` lists them. Each target below trains its studies at full length, whatever MNIST_KIT_SMOKE says: the
+# course's records are full runs, one rule for all.
+STUDY := MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit study
 # Sweeps, the frontier, the ablations and the search train several runs side by side, one thread each (default:
 # one per physical core on a CPU, 4 per GPU; see docs/INSTRUCTOR.md). JOBS=1: one after another, as before.
 JOBS ?=
@@ -95,17 +91,18 @@ lint: setup-test
 train: data
 	$(PYTHON) -m mnist_kit train model_4
 
+# Model_4's seed sweep (seeds 11-30, never used while tuning), then the one test sweep of each new recipe, on seeds
+# no run had used: model_5b (21-25) and model_4b (31-50), each against its goal. Every seed is trained again
+# (--again). Attempt 1's sweep (model_5, seeds 11-15) is kept as it was recorded: no target trains it again.
 sweep: data
-	$(PYTHON) -m mnist_kit sweep model_4 --seeds $(SWEEP_SEEDS)$(JOBS_FLAG)
-	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit sweep model_5b --seeds $(MODEL_5B_SEEDS)$(JOBS_FLAG)
-	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit sweep model_4b --seeds $(MODEL_4B_SEEDS)$(JOBS_FLAG)
+	$(STUDY) model_4 model_5b model_4b --again$(JOBS_FLAG)
 
 # Notebook 5's measurements: every network of the frontier on Model_4's recipe, then the 3k-6k networks on
-# attempt 2's recipe (its second series; recipes.FRONTIER_SERIES), 3 seeds each, then the README tables. About 21
+# attempt 2's recipe (its second series; the studies frontier and frontier_b), 3 seeds each, then the README tables. About 21
 # full runs of small networks: two hours or so on a laptop CPU. Not part of `make reproduce`, which it would make
 # twice as long. Model_4's and Model_5's first-series points are their sweeps' seeds 11-13, kept as recorded.
 frontier: data
-	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit frontier --again$(JOBS_FLAG)
+	$(STUDY) frontier frontier_b --again$(JOBS_FLAG)
 	$(PYTHON) -m mnist_kit report
 
 # The instructor's command: every notebook at full length, in place (--course: each lesson writes
@@ -116,21 +113,20 @@ reproduce: data
 	MNIST_KIT_SMOKE=0 $(PYTHON) tools/run_notebooks.py --course notebooks/0*.ipynb
 	MNIST_KIT_SMOKE=0 $(PYTHON) tools/run_notebooks.py notebooks/solutions/*.ipynb
 	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit train model_4 --pipeline classic
-	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit sweep model_4 --seeds $(SWEEP_SEEDS)$(JOBS_FLAG)
+	$(STUDY) model_4 --again$(JOBS_FLAG)
 	$(PYTHON) -m mnist_kit report
 
-# One change at a time (notebooks 2 and 3): each ablation of recipes.ABLATIONS on the validation split, seeds 1-2,
+# One change at a time (notebooks 2 and 3): the study ablation, each change on the validation split, seeds 1-2,
 # recorded in results/ablation/. 16 full runs of small networks.
 ablation: data
-	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit ablation$(JOBS_FLAG)
+	$(STUDY) ablation --again$(JOBS_FLAG)
 
-# The stronger-recipe search (recipes.SEARCH_MODEL_5, SEARCH_MODEL_4): each candidate on the validation split,
+# The stronger-recipe search (the studies search_model_5, search_model_4): each candidate on the validation split,
 # Model_5's on seeds 1-2, Model_4's on seeds 1-4 (records in results/validation/; a seed already recorded is not
 # trained again), each round judged into results/tuning/model_5.json and model_4.json, then the README tables.
 # 14 full runs of small networks (20, less attempt 1's six already recorded), then 20 of Model_4.
 search: data
-	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit search model_5$(JOBS_FLAG)
-	MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit search model_4$(JOBS_FLAG)
+	$(STUDY) search_model_5 search_model_4$(JOBS_FLAG)
 	$(PYTHON) -m mnist_kit report
 
 report: setup

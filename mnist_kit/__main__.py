@@ -1,6 +1,9 @@
-"""Command line: ``python -m mnist_kit data | train | sweep | frontier | ablation | search | report | grade | lab |
-test``
-(``--help`` on each).
+"""Command line: ``python -m mnist_kit data | train | study | sweep | frontier | ablation | search | report | grade |
+lab | test`` (``--help`` on each).
+
+``study NAME`` runs a study of ``studies.STUDIES`` (its recipes on its seeds), prints its table and judges its goal;
+``study --list`` lists every study with its records present or missing. ``sweep``, ``frontier``, ``ablation`` and
+``search`` are short forms of it.
 
 ``train`` with settings other than the course's recipe (``--epochs 5``, ``--seed 7``) records in ``my_runs/``, not
 ``results/``; ``--out DIR`` picks the folder. The course's own runs (each recipe as written, ``--pipeline classic``,
@@ -17,7 +20,8 @@ import subprocess
 import sys
 
 from .paths import project_root
-from .recipes import ABLATION_SEEDS, ABLATIONS, FRONTIER, FRONTIER_2, FRONTIER_SEEDS, RECIPES, SEARCH_SEEDS
+from .recipes import RECIPES
+from .studies import STUDIES, get_study, of_kind
 
 DEVICES = ("cpu", "cuda", "mps")  # devices.DEVICES, named here so that --help and report need no torch
 
@@ -55,10 +59,10 @@ def _add_run_options(*subs) -> None:
         length.add_argument("--full", dest="smoke", action="store_const", const=False, help="a full-length run")
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(registry=None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m mnist_kit", description="The mnist-kit course tools.")
     commands = parser.add_subparsers(
-        dest="command", required=True, metavar="{data,train,sweep,frontier,ablation,search,report,grade,lab,test}"
+        dest="command", required=True, metavar="{data,train,study,sweep,frontier,ablation,search,report,grade,lab,test}"
     )
 
     data = commands.add_parser("data", help="prepare and verify MNIST in torchvision's layout")
@@ -70,10 +74,11 @@ def build_parser() -> argparse.ArgumentParser:
     sweep = commands.add_parser("sweep", help="train one recipe on several seeds and record each run")
     sweep.add_argument("recipe", choices=list(RECIPES), help="which iteration to train")
     sweep.add_argument("--seeds", type=int, nargs="+", required=True, help="e.g. --seeds 1 2 3")
+    study = _study_parser(commands, STUDIES if registry is None else registry)
     frontier, ablation = _frontier_and_ablation_parsers(commands)
     search = _search_parser(commands)
-    _add_parallel_options(sweep, frontier, ablation, search)
-    _add_run_options(train, sweep, frontier, ablation, search)
+    _add_parallel_options(study, sweep, frontier, ablation, search)
+    _add_run_options(train, study, sweep, frontier, ablation, search)
     for sub in (train, sweep):
         sub.add_argument("--pipeline", choices=["fast", "classic"], help="data pipeline (default: the recipe's)")
         sub.add_argument(
@@ -107,24 +112,35 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _study_parser(commands, registry):
+    study = commands.add_parser("study", help="run a study (its recipes on its seeds), print its table, judge its goal")
+    study.add_argument("names", nargs="*", metavar="NAME", help=f"one or more of: {', '.join(registry)}")
+    study.add_argument("--list", action="store_true", help="list every study with its records present or missing")
+    study.add_argument("--seeds", type=int, nargs="+", help="default: the study's")
+    study.add_argument("--again", action="store_true", help="retrain seeds already recorded (default: skip them)")
+    study.add_argument("--judge", action="store_true", help="train nothing: judge it from its records, print its table")
+    return study
+
+
 def _frontier_and_ablation_parsers(commands):
     frontier = commands.add_parser(
         "frontier",
         help="train the parameter-budget frontier (notebook 5): each network on Model_4's recipe, then on attempt 2's",
     )
-    series = [*FRONTIER, *FRONTIER_2]
+    series = [name for study in of_kind("frontier") for name in study.recipe_names]
     frontier.add_argument(
-        "--networks", nargs="+", choices=series, default=series, help="default: both series (recipes.FRONTIER_SERIES)"
+        "--networks", nargs="+", choices=series, default=series, help="default: both series (studies: frontier*)"
     )
-    frontier.add_argument("--seeds", type=int, nargs="+", default=list(FRONTIER_SEEDS))
+    frontier.add_argument("--seeds", type=int, nargs="+", default=list(get_study("frontier").seeds))
     frontier.add_argument(
         "--again", action="store_true", help="retrain seeds already in results/frontier/ (default: skip them)"
     )
     ablation = commands.add_parser(
         "ablation", help="train each change of notebooks 2 and 3 on its own, on the validation split"
     )
-    ablation.add_argument("--names", nargs="+", choices=list(ABLATIONS), default=list(ABLATIONS))
-    ablation.add_argument("--seeds", type=int, nargs="+", default=list(ABLATION_SEEDS))
+    names = list(get_study("ablation").recipe_names)
+    ablation.add_argument("--names", nargs="+", choices=names, default=names)
+    ablation.add_argument("--seeds", type=int, nargs="+", default=list(get_study("ablation").seeds))
     return frontier, ablation
 
 
@@ -132,7 +148,9 @@ def _search_parser(commands):
     search = commands.add_parser(
         "search", help="the stronger-recipe search: train each candidate on the validation split, judge the round"
     )
-    search.add_argument("which", choices=list(SEARCH_SEEDS), help="which search: Model_5's or Model_4's")
+    search.add_argument(
+        "which", choices=[s.base for s in of_kind("search")], help="which search: Model_5's or Model_4's"
+    )
     search.add_argument("--names", nargs="+", help="some candidates only (default: all; recipes.SEARCH_MODEL_5, _4)")
     search.add_argument("--seeds", type=int, nargs="+", help="default: the search's (model_5: 1 2; model_4: 1-4)")
     search.add_argument(
@@ -175,8 +193,10 @@ def _add_parallel_options(*subs) -> None:
         sub.add_argument("--ray-address", help="the Ray cluster to join (default: $RAY_ADDRESS, else a local Ray)")
 
 
-def main(argv=None) -> int:
-    args = build_parser().parse_args(argv)
+def main(argv=None, registry=None) -> int:
+    """Run one command; ``registry``: the studies ``study`` knows (default ``studies.STUDIES``)."""
+    registry = STUDIES if registry is None else registry
+    args = build_parser(registry).parse_args(argv)
     from .data import DataError, prepare_mnist
 
     try:
@@ -195,6 +215,8 @@ def main(argv=None) -> int:
             return _test()
         if args.command == "search" and args.judge:
             return _judge(args)
+        if args.command == "study":
+            return _study(args, registry)
         return _train(args)
     except (DataError, ValueError) as exc:  # RecordError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
@@ -239,6 +261,68 @@ def _train(args) -> int:
     if path is None:
         print("No epoch finished; nothing recorded.")
     return 130 if run.interrupted else 0
+
+
+def _study(args, registry) -> int:
+    """``study --list``, ``study NAME ... --judge``, or train each study, print its table and its judgement."""
+    from .engine import get_device
+    from .parallel import RunsFailed
+    from .runs import smoke_mode
+
+    if args.list:
+        return _list(registry, args.results_dir)
+    if not args.names:
+        raise ValueError(f"name a study (or --list): one of {', '.join(registry)}")
+    studies = [get_study(name, registry) for name in args.names]  # an unknown name stops before any run
+    smoke = smoke_mode() if args.smoke is None else args.smoke
+    device = (args.device or "cpu") if args.backend == "ray" else get_device(args.device)
+    for study in studies:
+        if not args.judge:
+            try:
+                finished = _run_study(args, study, smoke, device)
+            except RunsFailed as exc:
+                print(f"error: {exc}; the other runs are recorded", file=sys.stderr)
+                return 1
+            if not finished:
+                return 130
+        _report_study(study, args.results_dir, smoke and not args.judge, judge_round=args.judge)
+    return 0
+
+
+def _run_study(args, study, smoke: bool, device) -> bool:
+    from .runs import run_study
+
+    options = dict(smoke=smoke, results_dir=args.results_dir, epochs=args.epochs, device=device)
+    options.update(data_root=args.data_root, again=args.again, **_parallel(args, device))
+    return run_study(study, args.seeds, **options)[1]
+
+
+def _report_study(study, results_dir, smoke: bool, judge_round: bool) -> None:
+    """A study's table and its judgement, from its records (``smoke``: its smoke runs); ``judge_round``: a search's
+    round is judged first (a search that just ran judged its own)."""
+    from .paths import default_results_dir
+    from .readme import study_table
+    from .runs import judge_search
+    from .studies import judge
+    from .study_records import records_of
+
+    results_dir = results_dir or default_results_dir()
+    if study.kind == "search" and judge_round:
+        print(judge_search(results_dir, study))
+    print(study_table(study, results_dir, smoke=smoke))
+    if study.goal is not None:
+        print(judge(study, records_of(study, results_dir, smoke)).line())
+
+
+def _list(registry, results_dir) -> int:
+    from .runs import study_state
+
+    width = max(map(len, registry))
+    for study in registry.values():
+        seeds = f"seeds {study.seeds[0]}-{study.seeds[-1]}" if len(study.seeds) > 1 else f"seed {study.seeds[0]}"
+        state = study_state(study, results_dir)
+        print(f"{study.name:<{width}}  {study.kind:<8}  {study.split:<10}  {seeds:<12}  {state}: {study.what}")
+    return 0
 
 
 def _parallel(args, device) -> dict:

@@ -21,10 +21,11 @@ from pathlib import Path
 
 from .course import HOLD_EPOCHS
 from .paths import default_results_dir
-from .recipes import ABLATION_BASES, ABLATIONS
+from .recipes import ABLATIONS
 from .records import config_changes, full_runs, record_of
 from .report import markdown_table
 from .stats import accuracies, lowest_of_last, mean_std
+from .studies import get_study
 
 MEASURES = {  # what a change is judged by: a name, and how to read it from one record
     "validation": (
@@ -66,7 +67,7 @@ def describe_change(base: str, name: str) -> str:
     """What ``name`` changes from ``base``, in words: the settings that differ, or the iteration as a whole."""
     if name == base:
         return f"the baseline: {base} as it is"
-    if name not in ABLATION_BASES:
+    if name not in get_study("ablation").bases:
         return f"all of {name}'s changes at once"
     changes = config_changes(ABLATIONS[base].to_dict(), ABLATIONS[name].to_dict())
     return ", ".join(f"{'network' if k == 'model' else k} {_value(a)} → {_value(b)}" for k, (a, b) in changes.items())

@@ -160,7 +160,7 @@ def _expected_lr(recipe="model_4", step=None, epoch=None, steps_per_epoch=STEPS_
 
 def _expected_margin(which="model_5", candidate="m5_shift2", against="slim_5k_a", results_dir=None):
     from .paths import default_results_dir  # the committed round by default
-    from .tuning import load_round
+    from .tuning import load_round, window_score
 
     result = load_round(results_dir or default_results_dir(), which)
     if result is None:
@@ -169,9 +169,8 @@ def _expected_margin(which="model_5", candidate="m5_shift2", against="slim_5k_a"
     for name in (candidate, against):
         if name not in by_name or by_name[name]["rank"] is None:
             raise ValueError(f"{name!r} is not ranked in the {which} round; choose among {', '.join(by_name)}")
-    a, b = by_name[candidate], by_name[against]
-    gap = a[f"mean_val_min_last{w}"] - b[f"mean_val_min_last{w}"]
-    spread = max(a[f"std_val_min_last{w}"], b[f"std_val_min_last{w}"])
+    a, b = window_score(by_name[candidate], w), window_score(by_name[against], w)
+    gap, spread = a.mean - b.mean, max(a.std, b.std)
     hint = f"(mean of {candidate} − mean of {against}) / the larger of their two ± spreads, last {w} epochs"
     verdict = "a lead (at least one spread)" if gap >= spread else "a tie (less than one spread)"
     worked = f"{gap:.3f} / {spread:.4f} = {gap / spread:.2f} spreads: {verdict}"

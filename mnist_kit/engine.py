@@ -278,7 +278,8 @@ def prepare(recipe: Recipe, device, data_root=None, smoke=False, validation=Fals
     their own), so a committed seed reproduces its record only if nothing drawing from it moves before them."""
     set_seed(recipe.seed)
     train_loader, test_loader = make_loaders(recipe, device, data_root, smoke, validation)
-    model = (get_model(recipe.model, dropout=recipe.dropout) if model is None else model).to(device)
+    model = model if isinstance(model, torch.nn.Module) else get_model(model or recipe.model, recipe.dropout)
+    model = model.to(device)
     optimizer = torch.optim.SGD(model.parameters(), lr=recipe.lr, momentum=recipe.momentum)
     scheduler = make_scheduler(optimizer, **recipe.schedule(), steps_per_epoch=len(train_loader))
     averaged = make_averaged(model, recipe.ema_epochs, len(train_loader)) if recipe.ema_epochs else None
@@ -355,7 +356,7 @@ def fit(
     (history keys ``val_*``): tuning decisions are made there, never on the test set.
     With ``recipe.ema_epochs`` the weight average is what is evaluated (``test_acc``); the raw weights'
     accuracy is kept as ``raw_test_acc``. ``model``: a network to train instead of ``get_model(recipe.model)``
-    (a student's own module, ``experiments.experiment``); it is trained in place.
+    (a student's own module, ``experiments.experiment``; trained in place), or a study's own ``NetSpec`` (built here).
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
     recipe = recipe.with_overrides(epochs=epochs if epochs is not None else (1 if smoke else None), seed=seed)

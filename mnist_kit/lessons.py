@@ -24,6 +24,7 @@ from .plots.digits import confusion_matrix, per_class_accuracy
 from .records import config_changes, record_of
 from .report import signed
 from .stats import accuracies, holds, wilson
+from .tuning import window_score
 
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # paths are shown relative to the repository
 
@@ -311,17 +312,16 @@ def search_margin_markdown(result: dict, others: list[str]) -> str:
     unknown = [name for name in others if name not in by_name or by_name[name]["rank"] is None]
     if unknown:
         raise ValueError(f"not ranked in this round: {', '.join(unknown)}; choose among {', '.join(by_name)}")
-    win = by_name[result["winner"]]
-    mean, std = f"mean_val_min_last{w}", f"std_val_min_last{w}"
-    header = f"| candidate | rank | lowest of last {w}, mean ± std | gap to {win['name']} | larger spread | "
+    win = window_score(by_name[result["winner"]], w)
+    header = f"| candidate | rank | lowest of last {w}, mean ± std | gap to {result['winner']} | larger spread | "
     lines = [header + "gap in spreads | verdict |", "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
-    lines.append(f"| **{win['name']}** (winner) | 1 | {win[mean]:.2f} ± {win[std]:.2f} % | – | – | – | – |")
+    lines.append(f"| **{result['winner']}** (winner) | 1 | {win.mean:.2f} ± {win.std:.2f} % | – | – | – | – |")
     for name in others:
-        c = by_name[name]
-        gap, spread = win[mean] - c[mean], max(win[std], c[std])
+        c = window_score(by_name[name], w)
+        gap, spread = win.mean - c.mean, max(win.std, c.std)
         verdict = "a lead" if gap >= spread and gap > 0 else "a tie"
         lines.append(
-            f"| {name} | {c['rank']} | {c[mean]:.2f} ± {c[std]:.2f} % | {gap:.2f} | {spread:.2f} | "
+            f"| {name} | {by_name[name]['rank']} | {c.mean:.2f} ± {c.std:.2f} % | {gap:.2f} | {spread:.2f} | "
             f"{gap / spread if spread else float('inf'):.1f} | {verdict} |"
         )
     return "\n".join(lines)

@@ -136,7 +136,7 @@ class TinyNet(nn.Module):
 
 
 # Every network by name. The four iterations of the original write-up differ only in blocks 4, 5 and 6.
-MODELS: dict[str, NetSpec] = {
+_ITERATIONS: dict[str, NetSpec] = {
     "model_1": NetSpec.from_widths((10, 12, 10, 10, 16, 16, 14)),  # 8,246 parameters, just over the 8k budget
     "model_2": NetSpec.from_widths((10, 12, 10, 10, 16, 16, 12)),  # block 6 narrowed to 12: 7,934
     "model_3": NetSpec.from_widths((10, 12, 10, 10, 16, 16, 12)),  # Model_2's network, trained differently
@@ -153,31 +153,38 @@ SLIM_WIDTHS: dict[str, tuple[int, ...]] = {
     "slim_4k": (8, 10, 8, 8, 12, 12),
     "slim_3k": (8, 8, 8, 8, 10, 10),
 }
-SLIM_WIDTHS["model_5"] = SLIM_WIDTHS["slim_5k_a"]  # chosen on validation: 4,836 parameters
-MODELS.update({name: NetSpec.from_widths(widths) for name, widths in SLIM_WIDTHS.items()})
+SLIM_WIDTHS = {**SLIM_WIDTHS, "model_5": SLIM_WIDTHS["slim_5k_a"]}  # chosen on validation: 4,836 parameters
 
 # Model_5, attempt 2: candidate networks under 5,000 parameters that spend more on the first blocks (they see the
 # most pixels), judged on the validation split beside recipe changes (recipes.SEARCH_MODEL_5).
-MODELS.update(
-    {
-        # parameters moved to the full-resolution blocks (10, 16), fewer after the transition: 4,870
-        "m5_early": NetSpec.from_widths((10, 16, 8, 8, 12, 14)),
-        # a 5x5 first convolution (28 -> 24), then Model_5's widths; the last map is 5x5: 4,964
-        "m5_5x5": NetSpec(
-            before_pool=(Block(8, kernel_size=5), Block(12)), transition=8, after_pool=(Block(10), Block(12), Block(16))
-        ),
-        # wider early blocks paid for by a depthwise-separable middle block: 4,914
-        "m5_sep": NetSpec(
-            before_pool=(Block(10), Block(14)),
-            transition=8,
-            after_pool=(Block(12), Block(16, separable=True), Block(14)),
-        ),
-    }
-)
+_SEARCHED: dict[str, NetSpec] = {
+    # parameters moved to the full-resolution blocks (10, 16), fewer after the transition: 4,870
+    "m5_early": NetSpec.from_widths((10, 16, 8, 8, 12, 14)),
+    # a 5x5 first convolution (28 -> 24), then Model_5's widths; the last map is 5x5: 4,964
+    "m5_5x5": NetSpec(
+        before_pool=(Block(8, kernel_size=5), Block(12)), transition=8, after_pool=(Block(10), Block(12), Block(16))
+    ),
+    # wider early blocks paid for by a depthwise-separable middle block: 4,914
+    "m5_sep": NetSpec(
+        before_pool=(Block(10), Block(14)),
+        transition=8,
+        after_pool=(Block(12), Block(16, separable=True), Block(14)),
+    ),
+}
+
+# Every network by name, built once here (never changed after).
+MODELS: dict[str, NetSpec] = {
+    **_ITERATIONS,
+    **{name: NetSpec.from_widths(widths) for name, widths in SLIM_WIDTHS.items()},
+    **_SEARCHED,
+}
 
 
-def get_model(name: str, dropout: float = 0.05) -> TinyNet:
-    """Build a registered network by its name (``model_1`` ... ``model_5``, ``slim_6k`` ...: see ``MODELS``)."""
+def get_model(name: str | NetSpec, dropout: float = 0.05) -> TinyNet:
+    """Build a registered network by its name (``model_1`` ... ``model_5``, ``slim_6k`` ...: see ``MODELS``), or the
+    network a ``NetSpec`` describes (a study's own, ``studies.Study.networks``)."""
+    if isinstance(name, NetSpec):
+        return TinyNet(name, dropout=dropout)
     if name not in MODELS:
         raise ValueError(f"unknown model {name!r}; choose one of: {', '.join(MODELS)}")
     return TinyNet(MODELS[name], dropout=dropout)

@@ -14,20 +14,11 @@ import json
 import re
 from pathlib import Path
 
-from .course import (
-    HOLD_EPOCHS,
-    MODEL_4B_SEEDS,
-    MODEL_4B_SEEDS_NEEDED,
-    MODEL_5B_MEAN_AIM,
-    MODEL_5B_SEEDS,
-    MODEL_5B_SEEDS_NEEDED,
-    STEADY_EPOCHS,
-    TARGET,
-)
+from .course import HOLD_EPOCHS, STEADY_EPOCHS, TARGET
 from .launch import lessons_table
 from .paths import atomic_write_bytes, default_results_dir, project_root
 from .recipes import get_recipe
-from .records import RecordError, current_sweep, full_runs
+from .records import RecordError, full_runs
 from .report import (
     ablation_table,
     frontier_table,
@@ -37,9 +28,12 @@ from .report import (
     results_table,
     sweep_goal_lines,
     sweep_markdown,
+    tuning_round_markdown,
 )
 from .stats import accuracies, lowest_of_last
-from .tuning import load_round
+from .studies import Study, get_study, judge, of_kind, search_study
+from .study_records import records_of
+from .tuning import load_round, window_score
 
 # Which document (from the checkout's root) holds which generated table; each table lives in exactly one.
 DOCUMENTS = {
@@ -69,6 +63,8 @@ __all__ = [
     "search_table",
     "attempt_2_markdown",
     "model_4b_markdown",
+    "goal_markdown",
+    "study_table",
     "render_tables",
 ]
 __all__ += ["fill_markers", "update_documents"]
@@ -161,12 +157,13 @@ def search_round_markdown(result: dict) -> str:
     w, o = result["window"], result["other_window"]
     rows = []
     for c in result["candidates"]:
-        if c["seeds"]:
-            per_seed = dict(zip(c["seeds"], c[f"val_min_last{w}"], strict=True))
-            mean = f"{c[f'mean_val_min_last{w}']:.2f} ± {c[f'std_val_min_last{w}']:.2f} %"
+        score, other = window_score(c, w), window_score(c, o)
+        if score is not None:
+            per_seed = dict(zip(c["seeds"], score.per_seed, strict=True))
+            mean = f"{score.mean:.2f} ± {score.std:.2f} %"
             if c["missing_seeds"]:  # not ranked: no spread to show, only the seeds there are
-                mean = f"{c[f'mean_val_min_last{w}']:.2f} % ({len(c['seeds'])} of {len(result['seeds'])} seeds)"
-            other = f"{c[f'mean_val_min_last{o}']:.2f} %"
+                mean = f"{score.mean:.2f} % ({len(c['seeds'])} of {len(result['seeds'])} seeds)"
+            other = f"{other.mean:.2f} %"
         else:
             per_seed, mean, other = {}, "–", "–"
         seeds = ", ".join(f"{per_seed[s]:.2f}" if s in per_seed else "–" for s in result["seeds"])
@@ -198,27 +195,19 @@ def search_table(results_dir: Path, which: str) -> str:
     """The README's table of one search's round, or a line saying none was judged yet."""
     result = load_round(results_dir, which)
     if result is None:
-        return f"_No {which} round judged yet: `make search` (`python -m mnist_kit search {which}`)._"
+        return f"_No {which} round judged yet: `make search` (`python -m mnist_kit study {search_study(which).name}`)._"
     return search_round_markdown(result)
 
 
-def goal_sweep_markdown(
-    results_dir: Path,
-    name: str,
-    seeds: tuple,
-    needed: int,
-    window: int,
-    mean_aim: float | None = None,
-    per_seed: bool = True,
-) -> str:
-    """A recipe's one test sweep against its goal, fixed before it ran (course.py): a row per seed (final, lowest
-    of the last HOLD_EPOCHS and STEADY_EPOCHS epochs, whether it holds the goal's ``window``; left out when not
-    ``per_seed``), then the goal ticked off (``needed`` of ``seeds`` hold, the mean final against ``mean_aim``); or
-    a line saying the sweep is not recorded yet. A sweep with seeds still missing is never judged: they are named."""
-    records = [r for r in current_sweep(results_dir / "sweep", get_recipe(name)) if r.seed in seeds]
-    command = f"python -m mnist_kit sweep {name} --seeds {seeds[0]} … {seeds[-1]}"
+def goal_markdown(study: Study, results_dir: Path, per_seed: bool = True, smoke: bool = False) -> str:
+    """A sweep's goal, fixed before it ran (``study.goal``), judged by ``studies.judge``: a row per seed (final,
+    lowest of the last HOLD_EPOCHS and STEADY_EPOCHS epochs, whether it holds the study's window; left out when
+    not ``per_seed``), then the goal ticked off; or a line saying the sweep is not recorded yet. A sweep with seeds
+    still missing is never judged: they are named. ``smoke``: the scratch folder's smoke runs."""
+    records = records_of(study, results_dir, smoke)
+    seeds, window, goal = study.seeds, study.window, study.goal
     if not records:
-        return f"_{name} is not swept yet: `make sweep` (`{command}`)._"
+        return f"_{study.name} is not swept yet: `make sweep` (`python -m mnist_kit study {study.name}`)._"
     header = ["seed", "final test accuracy", f"lowest of last {HOLD_EPOCHS}", f"lowest of last {STEADY_EPOCHS}"]
     header.insert(3 + (window == STEADY_EPOCHS), f"holds ≥ {TARGET} % in each of them")  # after its window
     rows = []
@@ -229,44 +218,56 @@ def goal_sweep_markdown(
         row.insert(3 + (window == STEADY_EPOCHS), "yes" if lowest_of_last(acc, window) >= TARGET else "no")
         rows.append(row)
     lines = [markdown_table(header, "lrrlr" if window == HOLD_EPOCHS else "lrrrl", rows), ""] if per_seed else []
-    missing = [s for s in seeds if s not in {r.seed for r in records}]
-    if missing:  # the goal is judged on all its seeds, never on part of them
-        held = sum("yes" in row for row in rows)
+    judgement = judge(study, records)
+    if judgement.missing:  # the goal is judged on all its seeds, never on part of them
         lines.append(
-            f"- ➖ Not judged yet: seeds {', '.join(map(str, missing))} not recorded; {held} of the {len(records)} "
-            f"recorded hold (the goal: {needed} of {len(seeds)})."
+            f"- ➖ Not judged yet: seeds {', '.join(map(str, judgement.missing))} not recorded; {judgement.held} of "
+            f"the {len(records)} recorded hold (the goal: {goal.seeds_needed} of {len(seeds)})."
         )
     else:
-        lines += sweep_goal_lines(records, needed, mean_aim, table=False, window=window)
+        lines += sweep_goal_lines(records, goal.seeds_needed, goal.mean_aim, table=False, window=window)
     return "\n".join(lines)
 
 
 def attempt_2_markdown(results_dir: Path) -> str:
-    """Model_5 attempt 2's goal (course.MODEL_5B_*) from its sweep on seeds 21-25 (``goal_sweep_markdown``)."""
-    return goal_sweep_markdown(
-        results_dir, "model_5b", MODEL_5B_SEEDS, MODEL_5B_SEEDS_NEEDED, HOLD_EPOCHS, MODEL_5B_MEAN_AIM
-    )
+    """Model_5 attempt 2's goal (the study ``model_5b``; ``goal_markdown``), as notebook 5 shows it."""
+    return goal_markdown(get_study("model_5b"), results_dir)
 
 
 def model_4b_markdown(results_dir: Path, per_seed: bool = True) -> str:
-    """Model_4 on the new recipe (course.MODEL_4B_*): its goal, the last STEADY_EPOCHS epochs on seeds 31-50
-    (``per_seed=False``: the goal's lines only, as notebook 4's closing checklist shows them)."""
-    return goal_sweep_markdown(
-        results_dir, "model_4b", MODEL_4B_SEEDS, MODEL_4B_SEEDS_NEEDED, STEADY_EPOCHS, per_seed=per_seed
-    )
+    """Model_4 on the new recipe (the study ``model_4b``): its goal (``per_seed=False``: the goal's lines only,
+    as notebook 4's closing checklist shows them)."""
+    return goal_markdown(get_study("model_4b"), results_dir, per_seed=per_seed)
+
+
+def study_table(study: Study, results_dir: Path, smoke: bool = False) -> str:
+    """A study's table, whatever its kind: a sweep's goal (or its row of the sweep table), a frontier series,
+    an ablation, a search's round, the EMA screen's round."""
+    if study.kind == "sweep" and study.goal is not None and study.goal.seeds_needed is not None:
+        return goal_markdown(study, results_dir, smoke=smoke)
+    if study.kind == "sweep":
+        records = records_of(study, results_dir, smoke)
+        return sweep_markdown({recipe_label(records[0]): records}) if records else f"_{study.name}: no records yet._"
+    if study.kind == "frontier":
+        return frontier_table(results_dir, [study])
+    if study.kind == "ablation":
+        return ablation_table(results_dir, study)
+    if study.kind == "search":
+        return search_table(results_dir, study.base)
+    path = Path(results_dir) / "tuning" / f"{study.base}.json"
+    return tuning_round_markdown(json.loads(path.read_text())) if path.exists() else f"_{study.name}: no round yet._"
 
 
 def render_tables(results_dir: Path) -> dict[str, str]:
+    studies = {s.marker: study_table(s, results_dir) for s in of_kind("search") + of_kind("ablation") if s.marker}
+    goals = {s.marker: study_table(s, results_dir) for s in of_kind("sweep") if s.marker}
     return {
         "results": results_table(results_dir),
         "sweep": sweep_table(results_dir / "sweep"),
         "sweep-model_4": recipe_sweep_table(results_dir / "sweep", "model_4"),
         "frontier": frontier_table(results_dir),
-        "ablation": ablation_table(results_dir),
-        "search-model_5": search_table(results_dir, "model_5"),
-        "search-model_4": search_table(results_dir, "model_4"),
-        "attempt-2": attempt_2_markdown(results_dir),
-        "model-4b": model_4b_markdown(results_dir),
+        **studies,
+        **goals,
         "performance": performance_table(results_dir / "benchmarks"),
         "sweep-speed": sweep_speed_table(results_dir / "benchmarks"),
         "run-times": run_times_table(results_dir),

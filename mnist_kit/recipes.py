@@ -64,7 +64,8 @@ class Recipe:
         return data
 
 
-RECIPES: dict[str, Recipe] = {
+# The course's four iterations.
+_ITERATIONS: dict[str, Recipe] = {
     r.name: r
     for r in (
         Recipe("model_1", "model_1", rotation=7, jitter=0.1, lr=0.01, scheduler="step", step_size=6, gamma=0.1),
@@ -82,107 +83,91 @@ RECIPES: dict[str, Recipe] = {
 # Below Model_4's budget (notebook 5): each network on Model_4's final recipe, unchanged, so that the
 # frontier measures the network alone. Model_5 keeps it too: on the validation split, dropout 0 did not help
 # its candidates (results/validation/).
-RECIPES.update(
-    {
-        name: replace(RECIPES["model_4"], name=name, model=name)
-        for name in ("model_5", "slim_6k", "slim_5k_a", "slim_5k_b", "slim_5k_c", "slim_4k", "slim_3k")
-    }
-)
+_BELOW_BUDGET: dict[str, Recipe] = {
+    name: replace(_ITERATIONS["model_4"], name=name, model=name)
+    for name in ("model_5", "slim_6k", "slim_5k_a", "slim_5k_b", "slim_5k_c", "slim_4k", "slim_3k")
+}
 
-# The parameter-budget frontier (notebook 5): these networks, largest first, each on Model_4's recipe, these seeds.
+# The parameter-budget frontier (notebook 5): these networks, largest first, each on Model_4's recipe
+# (its seeds: studies.STUDIES["frontier"]).
 FRONTIER = ("model_4", "slim_6k", "model_5", "slim_4k", "slim_3k")
-FRONTIER_SEEDS = (11, 12, 13)
 
 
 # One change at a time (notebooks 2 and 3): Model_2 and Model_3 each change several things at once, so each
 # change is also run on its own, on the validation split, beside the three iterations themselves (test records
-# cannot be compared with validation runs). Records in results/ablation/<name>-seed<S>.json.
+# cannot be compared with validation runs). Records in results/ablation/<name>-seed<S>.json; the study (its seeds,
+# the iteration each change starts from) is studies.STUDIES["ablation"].
 ABLATIONS: dict[str, Recipe] = {
     r.name: r
     for r in (
-        RECIPES["model_1"],
-        replace(RECIPES["model_1"], name="m1_width", model="model_2"),  # Model_1 -> Model_2: the narrower network only
-        replace(RECIPES["model_1"], name="m1_rotation", rotation=5),  # Model_1 -> Model_2: rotation 7 -> 5 only
-        RECIPES["model_2"],
-        replace(RECIPES["model_2"], name="m2_rotation", rotation=7),  # Model_2 -> Model_3: rotation 5 -> 7 only
-        replace(RECIPES["model_2"], name="m2_jitter", jitter=0.0),  # Model_2 -> Model_3: no colour jitter only
-        replace(RECIPES["model_2"], name="m2_schedule", scheduler="multistep", milestones=(5, 10), step_size=0),
-        RECIPES["model_3"],
+        _ITERATIONS["model_1"],
+        replace(_ITERATIONS["model_1"], name="m1_width", model="model_2"),  # Model_1 -> Model_2: the narrower network
+        replace(_ITERATIONS["model_1"], name="m1_rotation", rotation=5),  # Model_1 -> Model_2: rotation 7 -> 5 only
+        _ITERATIONS["model_2"],
+        replace(_ITERATIONS["model_2"], name="m2_rotation", rotation=7),  # Model_2 -> Model_3: rotation 5 -> 7 only
+        replace(_ITERATIONS["model_2"], name="m2_jitter", jitter=0.0),  # Model_2 -> Model_3: no colour jitter only
+        replace(_ITERATIONS["model_2"], name="m2_schedule", scheduler="multistep", milestones=(5, 10), step_size=0),
+        _ITERATIONS["model_3"],
     )
 }
-ABLATION_SEEDS = (1, 2)
-ABLATION_BASES = {  # the iteration each single change starts from
-    "m1_width": "model_1",
-    "m1_rotation": "model_1",
-    "m2_rotation": "model_2",
-    "m2_jitter": "model_2",
-    "m2_schedule": "model_2",
-}
 
 
-# A stronger recipe, searched on the validation split only (seeds 1-4; the test set is never read). The rule, fixed
-# before any run: each candidate is trained full length on the first 50,000 training images and judged on the last
-# 10,000 by the lowest validation accuracy of its last 3 epochs (Model_5) or last 5 epochs (Model_4), mean over its
-# seeds. A difference smaller than the spread across seeds (the larger of the two candidates' standard deviations)
-# is a tie, broken by the other window, then by fewer parameters. Records in results/validation/, each round in
-# results/tuning/model_5.json and model_4.json (judged_on: validation). Only then one test sweep on unseen seeds.
-SEARCH_SEEDS = {"model_5": (1, 2), "model_4": (1, 2, 3, 4)}
+# A stronger recipe, searched on the validation split only (the test set is never read): the candidates below.
+# The rule, fixed before any run, and each search's seeds and windows are studies.STUDIES["search_model_5"] and
+# ["search_model_4"] (tuning.RULE); records in results/validation/, each round in results/tuning/<base>.json.
 SEARCH_MODEL_5: dict[str, Recipe] = {
     r.name: r
     for r in (
         # attempt 1's three designs (already on seeds 1 and 2): slim_5k_a (= model_5), slim_5k_b, slim_5k_c
-        RECIPES["slim_5k_a"],
-        RECIPES["slim_5k_b"],
-        RECIPES["slim_5k_c"],
-        replace(RECIPES["model_5"], name="m5_early", model="m5_early"),
-        replace(RECIPES["model_5"], name="m5_5x5", model="m5_5x5"),
-        replace(RECIPES["model_5"], name="m5_sep", model="m5_sep"),
-        replace(RECIPES["model_5"], name="m5_shift1", translate=1.0),  # digits moved by up to ±1 pixel
-        replace(RECIPES["model_5"], name="m5_shift2", translate=2.0),  # ... by up to ±2 pixels
-        replace(RECIPES["model_5"], name="m5_tail", three_phase=True),  # a longer low-rate tail
-        replace(RECIPES["model_5"], name="m5_ema1", ema_epochs=1.0),  # a weight average over ~1 epoch
+        _BELOW_BUDGET["slim_5k_a"],
+        _BELOW_BUDGET["slim_5k_b"],
+        _BELOW_BUDGET["slim_5k_c"],
+        replace(_BELOW_BUDGET["model_5"], name="m5_early", model="m5_early"),
+        replace(_BELOW_BUDGET["model_5"], name="m5_5x5", model="m5_5x5"),
+        replace(_BELOW_BUDGET["model_5"], name="m5_sep", model="m5_sep"),
+        replace(_BELOW_BUDGET["model_5"], name="m5_shift1", translate=1.0),  # digits moved by up to ±1 pixel
+        replace(_BELOW_BUDGET["model_5"], name="m5_shift2", translate=2.0),  # ... by up to ±2 pixels
+        replace(_BELOW_BUDGET["model_5"], name="m5_tail", three_phase=True),  # a longer low-rate tail
+        replace(_BELOW_BUDGET["model_5"], name="m5_ema1", ema_epochs=1.0),  # a weight average over ~1 epoch
     )
 }
 SEARCH_MODEL_4: dict[str, Recipe] = {
     r.name: r
     for r in (
-        RECIPES["model_4"],  # today's recipe, the one to beat
-        replace(RECIPES["model_4"], name="m4_shift1", translate=1.0),
-        replace(RECIPES["model_4"], name="m4_shift2", translate=2.0),
-        replace(RECIPES["model_4"], name="m4_tail", three_phase=True),
-        replace(RECIPES["model_4"], name="m4_ema1", ema_epochs=1.0),
+        _ITERATIONS["model_4"],  # today's recipe, the one to beat
+        replace(_ITERATIONS["model_4"], name="m4_shift1", translate=1.0),
+        replace(_ITERATIONS["model_4"], name="m4_shift2", translate=2.0),
+        replace(_ITERATIONS["model_4"], name="m4_tail", three_phase=True),
+        replace(_ITERATIONS["model_4"], name="m4_ema1", ema_epochs=1.0),
     )
 }
 
-# Model_5, attempt 2: the winner of Model_5's validation round (results/tuning/model_5.json, "search"; rule above),
-# under a name of its own, so attempt 1 (model_5: its network, its records, its label) stays as it was. Its one test
-# sweep is on seeds 21-25, which no run had used (course.MODEL_5B_SEEDS, its goal beside them); nothing is changed
-# after it. tests/test_search.py checks that this is the committed round's winner.
+# Model_5, attempt 2: the winner of Model_5's validation round (results/tuning/model_5.json, "search"), under a
+# name of its own, so attempt 1 (model_5: its network, its records, its label) stays as it was. Model_4 on a new
+# recipe: the winner of Model_4's round (results/tuning/model_4.json), likewise (it won on the rule's last
+# tie-breaker, the mean, after a tie on both windows). Each has one test sweep on seeds no run had used, its goal
+# fixed before it ran: studies.STUDIES["model_5b"] and ["model_4b"]. tests/test_search.py checks the winners.
 MODEL_5_ATTEMPT_2 = "m5_ema1"
-RECIPES["model_5b"] = replace(SEARCH_MODEL_5[MODEL_5_ATTEMPT_2], name="model_5b")
-
-# Model_4 on a new recipe: the winner of Model_4's validation round (results/tuning/model_4.json, "search"), under a
-# name of its own, so today's model_4 (its recipe, its notebook, its records) stays as it was. It won on the rule's
-# last tie-breaker, the mean, after a tie on both windows: its one test sweep, on seeds 31-50 (course.MODEL_4B_SEEDS,
-# its goal beside them), is what says whether it is any steadier. tests/test_search.py checks it is the winner.
 MODEL_4_ATTEMPT_2 = "m4_shift1"
-RECIPES["model_4b"] = replace(SEARCH_MODEL_4[MODEL_4_ATTEMPT_2], name="model_4b")
-
+_ATTEMPTS_2: dict[str, Recipe] = {
+    "model_5b": replace(SEARCH_MODEL_5[MODEL_5_ATTEMPT_2], name="model_5b"),
+    "model_4b": replace(SEARCH_MODEL_4[MODEL_4_ATTEMPT_2], name="model_4b"),
+}
 
 # The frontier's second series (notebook 5): attempt 2 changed the recipe, not only the network, so the 3k-6k
 # networks are trained again on attempt 2's recipe change (FRONTIER_2_CHANGE: what model_5b changes from model_5,
 # name and network aside; tests/test_smaller.py checks it against records.config_changes, the kit's one diff), same
 # seeds, to show whether the whole curve moved or only Model_5's point. model_5b is model_5's point of it; the
 # others are <network>_b.
-FRONTIER_2_CHANGE = {"ema_epochs": RECIPES["model_5b"].ema_epochs}
-RECIPES.update(
-    {
-        f"{name}_b": replace(RECIPES[name], name=f"{name}_b", **FRONTIER_2_CHANGE)
-        for name in ("slim_6k", "slim_4k", "slim_3k")
-    }
-)
+FRONTIER_2_CHANGE = {"ema_epochs": _ATTEMPTS_2["model_5b"].ema_epochs}
+_FRONTIER_2: dict[str, Recipe] = {
+    f"{name}_b": replace(_BELOW_BUDGET[name], name=f"{name}_b", **FRONTIER_2_CHANGE)
+    for name in ("slim_6k", "slim_4k", "slim_3k")
+}
 FRONTIER_2 = ("slim_6k_b", "model_5b", "slim_4k_b", "slim_3k_b")
-FRONTIER_SERIES = {"Model_4's recipe": FRONTIER, "attempt 2's recipe": FRONTIER_2}
+
+# Every named recipe, built once here (never changed after).
+RECIPES: dict[str, Recipe] = {**_ITERATIONS, **_BELOW_BUDGET, **_ATTEMPTS_2, **_FRONTIER_2}
 
 
 def get_recipe(name: str) -> Recipe:

@@ -28,8 +28,9 @@ from .data import IDX_FILES
 from .engine import Run
 from .models import channel_widths, count_parameters, get_model
 from .paths import atomic_write_bytes, default_results_dir, smoke_results_dir
-from .recipes import FRONTIER, FRONTIER_SEEDS, RECIPES, Recipe, get_recipe
+from .recipes import FRONTIER, RECIPES, Recipe, get_recipe
 from .stats import SweepStats, sweep_summary
+from .studies import get_study
 
 FORMAT = 1
 HISTORY_KEYS = ("epoch", "lr", "train_loss", "train_acc", "seconds")  # plus <split>_loss, <split>_acc
@@ -344,15 +345,15 @@ def current_sweep(folder, recipe: Recipe) -> list[Record]:
     return [r for group in sweeps(folder) for r in group if r.recipe == recipe.name and _seedless(r.config) == key]
 
 
-def frontier_records(results_dir, recipe: Recipe, folders=("sweep", "frontier")) -> list[Record]:
-    """A frontier point's runs: ``recipe`` exactly as it is now, seeds of ``FRONTIER_SEEDS``, recorded in
-    ``results/frontier/`` or (Model_4's and Model_5's seeds) in ``results/sweep/``; oldest seed first."""
-    results_dir = Path(results_dir)
+def frontier_records(results_dir, recipe: Recipe, folders=("sweep", "frontier"), seeds=None) -> list[Record]:
+    """A frontier point's runs: ``recipe`` exactly as it is now, of ``seeds`` (default: the frontier study's),
+    recorded in ``results/frontier/`` or (Model_4's and Model_5's seeds) in ``results/sweep/``; oldest seed first."""
+    results_dir, seeds = Path(results_dir), get_study("frontier").seeds if seeds is None else seeds
     found = {}
     for folder in folders:
         if (results_dir / folder).is_dir():
             for record in current_sweep(results_dir / folder, recipe):
-                if record.seed in FRONTIER_SEEDS:
+                if record.seed in seeds:
                     found[record.seed] = record
     return [found[seed] for seed in sorted(found)]
 
@@ -368,12 +369,12 @@ class FrontierPoint:
     stats: SweepStats
 
 
-def frontier_points(results_dir, series=FRONTIER) -> list[FrontierPoint]:
+def frontier_points(results_dir, series=FRONTIER, seeds=None) -> list[FrontierPoint]:
     """One point per recipe of a frontier series (``recipes.FRONTIER``, Model_4's recipe, or ``FRONTIER_2``,
     attempt 2's) with runs (``frontier_records``), largest first."""
     points = []
     for name in series:
-        records = frontier_records(results_dir, get_recipe(name))
+        records = frontier_records(results_dir, get_recipe(name), seeds=seeds)
         if records:
             widths = channel_widths(get_model(records[0].model))
             points.append(FrontierPoint(name, records[0].parameters, widths, records, sweep_summary(records)))

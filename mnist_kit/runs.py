@@ -1,11 +1,11 @@
-"""Training runs that leave a record: ``train_and_record`` (one run), ``sweep`` (one run per seed),
-``frontier``, ``ablation`` and ``search`` (one run per network, change or candidate and seed; side by side with
-``jobs``).
+"""Training runs that leave a record: ``train_and_record`` (one run) and ``run_study`` (every run of a study of
+``studies.STUDIES``: one job per recipe and seed, through ``parallel.run_jobs``, one at a time or side by side with
+``jobs``); ``sweep``, ``frontier``, ``ablation`` and ``search`` are its short forms.
 
 How long a run is depends on one switch, ``MNIST_KIT_SMOKE``: ``1`` makes every run a smoke run (one
 epoch on a small real subset, recorded in a scratch folder); unset or ``0``, runs are full length; any
 other value is an error. ``smoke_mode`` reads it, once, where a run starts: ``python -m mnist_kit train |
-sweep | frontier | ablation | search`` reads it and passes ``smoke`` on (``--smoke`` / ``--full`` override it);
+study | sweep | frontier | ablation | search`` reads it and passes ``smoke`` on (``--smoke`` / ``--full`` override it);
 the functions below read it when they are not told ``smoke=`` (the notebooks call them so). The root ``conftest.py``
 (every pytest run, the notebooks' kernels included) and ``.ci/run`` set it to ``1``; nothing else (no CI
 or pytest variable) is consulted. What the notebooks and the command line call.
@@ -14,14 +14,17 @@ or pytest variable) is consulted. What the notebooks and the command line call.
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from pathlib import Path
 
 from .engine import fit
 from .parallel import Job, run_jobs
 from .paths import default_results_dir
-from .recipes import ABLATIONS, SEARCH_SEEDS, get_recipe
-from .records import frontier_records, record_stem, save_run
-from .tuning import found_records, round_path, search_candidates, write_round
+from .recipes import get_recipe
+from .records import record_stem, save_run
+from .studies import Study, get_study, search_study
+from .study_records import study_records
+from .tuning import load_tuning, round_path, write_round
 
 SMOKE_ENV = "MNIST_KIT_SMOKE"
 
@@ -48,133 +51,48 @@ def train_and_record(recipe, *, smoke: bool | None = None, results_dir=None, ste
     return run, path
 
 
-def sweep(
-    recipe,
-    seeds,
-    *,
-    smoke: bool | None = None,
-    results_dir=None,
-    folder: str = "sweep",
-    jobs: int = 1,
-    backend: str = "local",
-    ray_address: str | None = None,
-    **fit_args,
-) -> tuple[list[Path], bool]:
-    """Train one recipe once per seed, recorded as ``results/<folder>/<recipe>-seed<S>.json``; returns the
-    records written and whether it finished (False after Ctrl-C: the seeds after it are not trained, the
-    interrupted seed's finished epochs are recorded under ``partial/``).
+def study_state(study: Study, results_dir=None) -> str:
+    """``present``, ``missing`` or ``partial (n of m runs)``: what ``study --list`` says of a study's records."""
+    if study.kind == "screen":  # round 4 of results/tuning/<base>.json: every horizon on every seed of the study
+        path = round_path(results_dir or default_results_dir(), study.base)
+        summary = load_tuning(path).get("round_4_summary", {}) if path.exists() else {}
+        have = bool(summary) and all(tuple(h["seeds"]) == study.seeds for h in summary.values())
+        return "present" if have else "missing"
+    found = study_records(study, results_dir)
+    have, want = sum(len(seeds) for seeds in found.values()), len(study.recipes) * len(study.seeds)
+    return "present" if have == want else "missing" if not have else f"partial ({have} of {want} runs)"
 
-    ``jobs`` > 1 trains that many seeds at a time, one thread each; ``backend="ray"`` sends each seed to Ray
-    (``parallel.run_jobs``). Side by side, a failing seed raises ``parallel.RunsFailed`` once the others are done.
-    """
-    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
-    smoke = smoke_mode() if smoke is None else smoke
+
+def study_jobs(study: Study, seeds, names=None, *, again=False, smoke: bool, results_dir, **fit_args) -> list[Job]:
+    """The runs of a study still to train: each recipe (or those of ``names``) on each seed, but a seed already
+    recorded (``study_records``; never in smoke mode) is trained again only with ``again``, over its own file,
+    and never when it was recorded in a folder the study only ``reads``."""
     base = Path(results_dir) if results_dir is not None else default_results_dir()
-    if jobs > 1 or backend != "local":
-        smoke = smoke_mode() if smoke is None else smoke
-        todo = sweep_jobs(recipe, seeds, smoke=smoke, results_dir=base / folder, **fit_args)
-        batch = run_jobs(todo, jobs, backend, ray_address)
-        return batch.paths, batch.finished
-    paths = []
-    for seed in seeds:
-        stem = f"{record_stem(recipe)}-seed{seed}"
-        run, path = train_and_record(recipe, smoke=smoke, seed=seed, results_dir=base / folder, stem=stem, **fit_args)
-        if path is not None:
-            paths.append(path)
-        if run.interrupted:
-            print(f"Sweep stopped at seed {seed}; the finished seeds are recorded.")
-            return paths, False
-    return paths, True
-
-
-def sweep_jobs(recipe, seeds, *, smoke: bool, results_dir, **fit_args) -> list[Job]:
-    """The runs of a sweep, recorded where ``sweep`` records them one after another."""
-    return [
-        Job(
-            recipe, seed, f"{record_stem(recipe)}-seed{seed}", results_dir, None, dict(fit_args, seed=seed, smoke=smoke)
-        )
-        for seed in seeds
-    ]
-
-
-def frontier(
-    names,
-    seeds,
-    *,
-    again: bool = False,
-    smoke: bool | None = None,
-    results_dir=None,
-    jobs: int = 1,
-    backend: str = "local",
-    ray_address: str | None = None,
-    **fit_args,
-) -> tuple[list[Path], bool]:
-    """Train each network of the frontier (recipe names) once per seed, recorded in ``results/frontier/``;
-    returns the records written and whether it finished (False after Ctrl-C).
-
-    A seed already recorded with the same settings is not trained again, so an interrupted frontier picks up
-    where it stopped; ``again=True`` retrains the seeds of ``results/frontier/``. Seeds recorded in
-    ``results/sweep/`` (Model_4's and Model_5's sweeps) are always read where they are
-    (``records.frontier_records``), never trained twice. ``jobs``, ``backend``: as for ``sweep``, over all its runs.
-    """
-    smoke = smoke_mode() if smoke is None else smoke
-    base = Path(results_dir) if results_dir is not None else default_results_dir()
-    todo = {}
-    for name in names:
-        folders = ("sweep",) if again else ("sweep", "frontier")
-        done = set() if smoke else {r["seed"] for r in frontier_records(base, get_recipe(name), folders)}
-        todo[name] = [seed for seed in seeds if seed not in done]
-        if len(todo[name]) < len(seeds):
-            print(f"{name}: seeds {', '.join(str(s) for s in seeds if s in done)} already recorded, not trained again")
-    if jobs > 1 or backend != "local":
-        per_network = [
-            sweep_jobs(get_recipe(n), todo[n], smoke=smoke, results_dir=base / "frontier", **fit_args) for n in names
-        ]
-        batch = run_jobs([job for network in per_network for job in network], jobs, backend, ray_address)
-        return batch.paths, batch.finished
-    paths = []
-    for name in names:
-        new, finished = sweep(
-            get_recipe(name), todo[name], smoke=smoke, results_dir=base, folder="frontier", **fit_args
-        )
-        paths += new
-        if not finished:
-            print("Frontier stopped; the finished runs are recorded.")
-            return paths, False
-    return paths, True
-
-
-def ablation(
-    names,
-    seeds,
-    *,
-    smoke: bool | None = None,
-    results_dir=None,
-    jobs: int = 1,
-    backend: str = "local",
-    ray_address: str | None = None,
-    **fit_args,
-) -> tuple[list[Path], bool]:
-    """Train each ablation (``recipes.ABLATIONS`` names) once per seed on the validation split, recorded as
-    ``results/ablation/<name>-seed<S>.json``; returns the records written and whether it finished.
-    ``jobs``, ``backend``: as for ``sweep``."""
-    smoke = smoke_mode() if smoke is None else smoke
-    base = Path(results_dir) if results_dir is not None else default_results_dir()
+    done = {} if smoke else study_records(replace(study, seeds=tuple(seeds)), base, fit_args.get("epochs"))
+    args = dict(fit_args, smoke=smoke, validation=study.split == "validation")
     todo = []
-    for name in names:
-        if name not in ABLATIONS:
-            raise ValueError(f"unknown ablation {name!r}; choose one of: {', '.join(ABLATIONS)}")
-        for seed in seeds:
-            args = dict(fit_args, seed=seed, smoke=smoke, validation=True)
-            todo.append(Job(ABLATIONS[name], seed, f"{name}-seed{seed}", base, "ablation", args))
-    batch = run_jobs(todo, jobs, backend, ray_address)
-    return batch.paths, batch.finished
+    for name in names or study.recipe_names:
+        recipe, have = study.recipe(name), done.get(name, {})
+        kept = [s for s in seeds if s in have and (not again or have[s].folder != study.folder)]
+        if kept:
+            print(f"{name}: seeds {', '.join(map(str, kept))} already recorded, not trained again")
+        for seed in (s for s in seeds if s not in kept):
+            stem = have[seed].stem if seed in have else _stem(recipe, seed, fit_args.get("epochs"))
+            network = study.networks.get(recipe.model)
+            run_args = dict(args, seed=seed, **({"model": network} if network is not None else {}))
+            todo.append(Job(recipe, seed, stem, base, study.folder, run_args))
+    return todo
 
 
-def search(
-    which: str,
-    names=None,
+def _stem(recipe, seed: int, epochs: int | None) -> str:
+    """``<recipe>-seed<S>``, ``-epochs<E>`` added for a run of another length, so it never replaces a full run."""
+    return f"{record_stem(recipe)}-seed{seed}" + (f"-epochs{epochs}" if epochs and epochs != recipe.epochs else "")
+
+
+def run_study(
+    study: Study | str,
     seeds=None,
+    names=None,
     *,
     again: bool = False,
     smoke: bool | None = None,
@@ -184,46 +102,87 @@ def search(
     ray_address: str | None = None,
     **fit_args,
 ) -> tuple[list[Path], bool]:
-    """Train each candidate of a search (``which``: ``"model_5"`` or ``"model_4"``; ``recipes.SEARCH_MODEL_5``,
-    ``SEARCH_MODEL_4``; ``names``: some of them) once per seed (default ``SEARCH_SEEDS[which]``) on the validation
-    split, recorded as ``results/validation/<name>-seed<S>.json``; returns the records written and whether it
-    finished (False after Ctrl-C). A seed with a full validation record of the candidate is not trained again
-    (``tuning.found_records``: attempt 1's ``slim_5k_a.json`` is slim_5k_a's seed 1), so an interrupted search picks
-    up where it stopped; ``again=True`` retrains it, over the same file. Once finished, a full search judges the
-    round (every candidate, its seeds as the rule fixes them) into ``results/tuning/<which>.json``; smoke runs never
-    enter a round. ``jobs``, ``backend``: as for ``sweep``."""
-    candidates = search_candidates(which, names)
-    seeds = tuple(SEARCH_SEEDS[which] if seeds is None else seeds)
+    """Train a study (a ``Study`` or its name in ``studies.STUDIES``): its recipes (or ``names``) on its seeds (or
+    ``seeds``), ``jobs`` at a time (``parallel.run_jobs``: 1 is one after another in this process; ``backend="ray"``
+    sends each run to Ray); returns the records written and whether it finished (False after Ctrl-C: every
+    finished epoch is kept, under ``partial/`` for a cut run). A finished full search judges its round into
+    ``results/tuning/<base>.json``; smoke runs never enter a round. A failing run raises ``parallel.RunsFailed``
+    once the others are done."""
+    study = get_study(study) if isinstance(study, str) else study
+    if study.kind == "screen":
+        raise ValueError(f"{study.name} trains no run records: run tools/screen_ema.py (its docstring says how)")
     smoke = smoke_mode() if smoke is None else smoke
+    seeds = tuple(study.seeds if seeds is None else seeds)
     base = Path(results_dir) if results_dir is not None else default_results_dir()
-    done = {} if smoke else found_records(base, which, fit_args.get("epochs"))
-    todo = []
-    for name, recipe in candidates.items():
-        have = done.get(name, {})
-        skipped = [seed for seed in seeds if seed in have and not again]
-        if skipped:
-            print(f"{name}: seeds {', '.join(map(str, skipped))} already recorded, not trained again")
-        for seed in (s for s in seeds if s not in skipped):
-            stem = have[seed][0] if seed in have else _search_stem(recipe, seed, fit_args.get("epochs"))
-            args = dict(fit_args, seed=seed, smoke=smoke, validation=True)
-            todo.append(Job(recipe, seed, stem, base, "validation", args))
+    todo = study_jobs(study, seeds, names, again=again, smoke=smoke, results_dir=base, **fit_args)
     batch = run_jobs(todo, jobs, backend, ray_address)
-    if batch.finished and smoke:
-        print("Smoke runs never enter a round: results/tuning/ is left as it is.")
-    elif batch.finished:
-        print(judge_search(base, which))
+    if study.kind == "search" and batch.finished:
+        print(
+            "Smoke runs never enter a round: results/tuning/ is left as it is." if smoke else judge_search(base, study)
+        )
     return batch.paths, batch.finished
 
 
-def judge_search(results_dir, which: str) -> str:
+# --- the short forms: python -m mnist_kit sweep | frontier | ablation | search ---------------------------------
+
+
+def sweep(recipe, seeds, *, validation: bool = False, folder: str | None = None, **options) -> tuple[list[Path], bool]:
+    """Train one recipe (a ``Recipe`` or its name) once per seed, recorded as ``results/sweep/<stem>-seed<S>.json``
+    (``validation``: in ``results/validation/``; ``folder``: in that one), every seed trained again; ``run_study``'s
+    options."""
+    recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
+    split = "validation" if validation else "test"
+    folder = folder or ("validation" if validation else "sweep")
+    study = Study(f"sweep {recipe.name}", "sweep", (recipe,), tuple(seeds), "a sweep", split=split, folder=folder)
+    return run_study(study, again=True, **options)
+
+
+def frontier(names, seeds, **options) -> tuple[list[Path], bool]:
+    """Train networks of the frontier's two series (``studies.STUDIES["frontier"]``, ``["frontier_b"]``: recipe
+    names) once per seed into ``results/frontier/``; a seed already recorded is not trained again (``again=True``:
+    those of ``results/frontier/`` are), and Model_4's and Model_5's sweep seeds are always read where they are."""
+    series = [get_study("frontier"), get_study("frontier_b")]
+    recipes = {r.name: r for s in series for r in s.recipes}
+    unknown = [n for n in names if n not in recipes]
+    if unknown:
+        raise ValueError(f"unknown frontier network {', '.join(map(repr, unknown))}; choose from: {', '.join(recipes)}")
+    study = replace(series[0], name="frontier", recipes=tuple(recipes[n] for n in names), seeds=tuple(seeds))
+    return run_study(study, **options)
+
+
+def ablation(names, seeds, **options) -> tuple[list[Path], bool]:
+    """Train each change of the ablation study (``recipes.ABLATIONS`` names) once per seed on the validation
+    split, recorded as ``results/ablation/<name>-seed<S>.json``, every seed trained again."""
+    study = get_study("ablation")
+    for name in names:
+        if name not in study.recipe_names:
+            raise ValueError(f"unknown ablation {name!r}; choose one of: {', '.join(study.recipe_names)}")
+    return run_study(study, seeds, names, again=True, **options)
+
+
+def search(which: str, names=None, seeds=None, **options) -> tuple[list[Path], bool]:
+    """Train the candidates of a search (``which``: ``"model_5"`` or ``"model_4"``, its study
+    ``studies.STUDIES["search_<which>"]``; ``names``: some of them) on the validation split, into
+    ``results/validation/``; see ``run_study`` (a candidate's seed already recorded is not trained again)."""
+    study = search_study(which)
+    _candidates(study, names)
+    return run_study(study, seeds, names, **options)
+
+
+def _candidates(study: Study, names) -> None:
+    unknown = [n for n in names or () if n not in study.recipe_names]
+    if unknown:
+        raise ValueError(
+            f"unknown candidate {', '.join(map(repr, unknown))} of the {study.base} search; "
+            f"choose from: {', '.join(study.recipe_names)}"
+        )
+
+
+def judge_search(results_dir, study: Study | str) -> str:
     """Judge a search's round from its records (``tuning.write_round``); returns the line that says so."""
+    which = study.base if isinstance(study, Study) else study
     result = write_round(results_dir, which)
     incomplete = sum(c["rank"] is None for c in result["candidates"])
     verdict = f"winner {result['winner']} (by the {result['decided_by']})" if result["winner"] else "nothing ranked"
     verdict += f"; {incomplete} candidate(s) incomplete, not ranked" if incomplete else ""
     return f"Round judged into {round_path(results_dir, which)}: {verdict}"
-
-
-def _search_stem(recipe, seed: int, epochs: int | None) -> str:
-    """``<candidate>-seed<S>``, ``-epochs<E>`` added for a run of another length, so it never replaces a full run."""
-    return f"{recipe.name}-seed{seed}" + (f"-epochs{epochs}" if epochs and epochs != recipe.epochs else "")

@@ -1,9 +1,11 @@
-"""The stronger-recipe search's rounds (``recipes.SEARCH_MODEL_5``, ``SEARCH_MODEL_4``): which validation records
-belong to a candidate, the judging rule applied to them, and the round written to ``results/tuning/<which>.json``.
+"""The stronger-recipe search's rounds (the studies ``search_model_5`` and ``search_model_4`` of
+``studies.STUDIES``; ``which`` names a search by its base recipe): the judging rule applied to the candidates'
+validation records, the round written to ``results/tuning/<which>.json``, and the one typed reader of a round's
+scores (``window_score``).
 
 ``judge`` is a pure function over records; ``found_records`` finds them in ``results/validation/`` by what they
-say (recipe, settings, seed, split), not by file name, so attempt 1's ``slim_5k_a.json`` (seed 1) counts as
-``slim_5k_a`` seed 1. Only full, complete validation records enter a round: never a smoke, partial or test run.
+say (``study_records``), not by file name, so attempt 1's ``slim_5k_a.json`` (seed 1) counts as ``slim_5k_a``
+seed 1. Only full, complete validation records enter a round: never a smoke, partial or test run.
 ``runs.search`` trains the candidates and then calls ``write_round``; ``readme.search_table`` renders a round.
 """
 
@@ -14,16 +16,14 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
-from .course import HOLD_EPOCHS, STEADY_EPOCHS
 from .models import MODELS, count_parameters, get_model
 from .paths import atomic_write_bytes
-from .recipes import RECIPES, SEARCH_MODEL_4, SEARCH_MODEL_5, SEARCH_SEEDS, Recipe
-from .records import RecordError, config_changes, load_folder
+from .recipes import RECIPES, Recipe
+from .records import RecordError, config_changes
 from .stats import MeanStd, accuracies, lowest_of_last, mean_std
+from .studies import search_study
+from .study_records import is_run_of, study_records
 
-SEARCHES: dict[str, dict[str, Recipe]] = {"model_5": SEARCH_MODEL_5, "model_4": SEARCH_MODEL_4}
-BASES = {"model_5": "model_5", "model_4": "model_4"}  # the recipe each search's candidates change
-WINDOWS = {"model_5": (HOLD_EPOCHS, STEADY_EPOCHS), "model_4": (STEADY_EPOCHS, HOLD_EPOCHS)}  # (judged, other)
 RULE = (
     "Each candidate is trained full length on the first 50,000 training images and judged on the last 10,000 "
     "(the test set is never read) by the lowest validation accuracy of its last {window} epochs, mean over its "
@@ -31,18 +31,12 @@ RULE = (
     "deviations) is a tie, broken by the other window (its last {other} epochs, the same spread test), then by "
     "fewer parameters (then by the higher mean). Only candidates with every seed are ranked."
 )
-WHAT = {
-    "model_5": "Model_5's stronger-recipe search (recipes.SEARCH_MODEL_5), judged on the validation split only.",
-    "model_4": "Model_4's stronger-recipe search (recipes.SEARCH_MODEL_4), judged on the validation split only.",
-}
 
 
 def search_candidates(which: str, names=None) -> dict[str, Recipe]:
     """The candidates of one search (``"model_5"`` or ``"model_4"``), or those of ``names``, in the search's order;
     raises ``ValueError`` naming the choices for an unknown search or candidate."""
-    if which not in SEARCHES:
-        raise ValueError(f"unknown search {which!r}; choose one of: {', '.join(SEARCHES)}")
-    candidates = SEARCHES[which]
+    candidates = {r.name: r for r in search_study(which).recipes}
     unknown = [n for n in names or () if n not in candidates]
     if unknown:
         raise ValueError(
@@ -54,32 +48,21 @@ def search_candidates(which: str, names=None) -> dict[str, Recipe]:
 
 def is_round_run(record, recipe: Recipe) -> bool:
     """Whether ``record`` is a full run of ``recipe`` (any seed) on the validation split: what a round may read."""
-    return (
-        record["recipe"] == recipe.name
-        and record.get("evaluated_on") == "validation"
-        and record["complete"]
-        and not record["smoke"]
-        and not config_changes(recipe.to_dict(), record["config"], ("seed",))
-    )
+    return is_run_of(record, recipe, "validation")
 
 
 def found_records(results_dir, which: str, epochs: int | None = None) -> dict[str, dict[int, tuple[str, object]]]:
     """Per candidate, ``{seed: (file stem, record)}`` of the full validation runs in ``results/validation/``
-    (``is_round_run``), whatever the file's name; ``epochs``: runs of that length instead of the recipe's."""
-    folder = Path(results_dir) / "validation"
-    runs = load_folder(folder) if folder.is_dir() else []
-    found: dict[str, dict[int, tuple[str, object]]] = {}
-    for name, recipe in search_candidates(which).items():
-        recipe = recipe.with_overrides(epochs=epochs)
-        matching = sorted((r.started_at or "", stem, r) for stem, r in runs if is_round_run(r, recipe))
-        found[name] = {r.seed: (stem, r) for _when, stem, r in matching}  # the newest run of a seed counts
-    return found
+    (``study_records``: of the search's seeds), whatever the file's name; ``epochs``: runs of that length instead of the
+    recipe's."""
+    found = study_records(search_study(which), results_dir, epochs)
+    return {name: {seed: (f.stem, f.record) for seed, f in runs.items()} for name, runs in found.items()}
 
 
 def change_label(which: str, recipe: Recipe) -> str:
     """What a candidate changes from its search's base recipe: ``translate 0.0 → 1.0``, ``network model_5 →
     m5_early``; ``model_5 itself`` when nothing (a network of the same widths under another name is no change)."""
-    base = RECIPES[BASES[which]]
+    base = RECIPES[search_study(which).base]
     changes = config_changes(base.to_dict(), recipe.to_dict())
     if "model" in changes and MODELS[recipe.model] == MODELS[base.model]:
         del changes["model"]
@@ -165,25 +148,50 @@ def rank(candidates: list[Candidate]) -> list[tuple[Candidate, str]]:
     return ranked
 
 
+def score_keys(window: int) -> tuple[str, str, str]:
+    """A round's keys for one window, as committed rounds have them: per seed, the mean and the std of the lowest
+    validation accuracy of the last ``window`` epochs (``val_min_last5``, ``mean_val_min_last5``, ...)."""
+    return f"val_min_last{window}", f"mean_val_min_last{window}", f"std_val_min_last{window}"
+
+
+@dataclass(frozen=True)
+class WindowScore:
+    """One candidate of a round on one window: the lowest of its last epochs per seed, their mean and std."""
+
+    per_seed: list[float]
+    mean: float
+    std: float
+
+
+def window_score(candidate: dict, window: int) -> WindowScore | None:
+    """The one reader of a round's scores (``judge`` writes them): a candidate's on the last ``window`` epochs,
+    or None when it has no seed; raises ``RecordError`` when the round lacks that window."""
+    if not candidate.get("seeds"):
+        return None
+    keys = score_keys(window)
+    if any(key not in candidate for key in keys):
+        raise RecordError(f"round candidate {candidate.get('name')!r} has no score on the last {window} epochs")
+    return WindowScore(*(candidate[key] for key in keys))
+
+
 def _entry(which: str, c: Candidate, windows: tuple[int, int], rank_: int | None) -> dict:
-    w, o = windows
-    entry = dict(name=c.name, change=change_label(which, SEARCHES[which][c.name]), parameters=c.parameters)
+    entry = dict(name=c.name, change=change_label(which, search_candidates(which)[c.name]), parameters=c.parameters)
     entry.update(seeds=c.seeds, missing_seeds=c.missing, records=[f"validation/{s}.json" for s in c.stems])
     if c.seeds:
-        entry[f"val_min_last{w}"] = c.lows
-        entry[f"mean_val_min_last{w}"], entry[f"std_val_min_last{w}"] = round(c.score.mean, 4), round(c.score.std, 4)
-        entry[f"val_min_last{o}"] = c.others
-        entry[f"mean_val_min_last{o}"], entry[f"std_val_min_last{o}"] = round(c.other.mean, 4), round(c.other.std, 4)
+        for window, values, score in ((windows[0], c.lows, c.score), (windows[1], c.others, c.other)):
+            per_seed, mean, std = score_keys(window)
+            entry.update({per_seed: values, mean: round(score.mean, 4), std: round(score.std, 4)})
     return dict(entry, rank=rank_)
 
 
 def judge(which: str, found: dict[str, list], seeds=None) -> dict:
     """The round of one search, JSON-ready: ``found`` maps each candidate to its records (``Record`` or dict; any
     that ``is_round_run`` refuses, a smoke run among them, is left out; a ``stem`` key names its file, else
-    ``<name>-seed<S>``); ``seeds`` defaults to ``SEARCH_SEEDS[which]``.
+    ``<name>-seed<S>``); ``seeds`` defaults to the search study's.
     Candidates come best first (``rank``), then the incomplete ones (``rank`` None) in the search's order."""
-    candidates, windows = search_candidates(which), WINDOWS[which]
-    seeds = list(SEARCH_SEEDS[which] if seeds is None else seeds)
+    study = search_study(which)
+    candidates, windows = search_candidates(which), (study.window, study.other_window)
+    seeds = list(study.seeds if seeds is None else seeds)
     reduced = []
     for name, recipe in candidates.items():
         runs = {r["seed"]: (r.get("stem", f"{name}-seed{r['seed']}"), r) for r in found.get(name, [])}
@@ -220,7 +228,7 @@ def write_round(results_dir, which: str) -> dict:
     }
     result = judge(which, found)
     path = round_path(results_dir, which)
-    tuning = load_tuning(path) if path.exists() else {"what": WHAT.get(which, "")}
+    tuning = load_tuning(path) if path.exists() else {"what": search_study(which).what}
     tuning["search"] = result
     atomic_write_bytes(path, (json.dumps(tuning, indent=1) + "\n").encode())
     return result

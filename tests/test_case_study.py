@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mnist_kit import checks, course, records, stats, tuning
+from mnist_kit import checks, course, records, stats, studies, tuning
 from mnist_kit.paths import default_results_dir
 from mnist_kit.recipes import FRONTIER_2, get_recipe
 
@@ -196,7 +196,7 @@ def test_the_model_4_round_is_a_tie_decided_by_the_last_tie_breaker():
 
 def test_model_4b_misses_its_goal_and_does_not_break_the_tie():
     sweep_4, sweep_4b = _sweep("model_4"), _sweep("model_4b")
-    assert len(_held(sweep_4b, course.STEADY_EPOCHS)) < course.MODEL_4B_SEEDS_NEEDED
+    assert len(_held(sweep_4b, course.STEADY_EPOCHS)) < studies.get_study("model_4b").goal.seeds_needed
     for window in (course.HOLD_EPOCHS, course.STEADY_EPOCHS):
         for a, b in ((sweep_4, sweep_4b), (sweep_4b, sweep_4)):
             band = stats.wilson(len(_held(b, window)), len(b))
@@ -216,7 +216,7 @@ def test_model_5s_second_attempt_leads_the_first_ties_the_runner_up_and_misses_o
     assert h5b > h5 and stats.wilson(h5, len(sweep_5)).high >= stats.wilson(h5b, len(sweep_5b)).low
     finals = [stats.mean_std([stats.accuracies(r)[-1] for r in s]) for s in (sweep_5, sweep_5b)]
     assert abs(finals[1].mean - finals[0].mean) < max(f.std for f in finals)  # "the mean did not" rise
-    assert finals[1].mean < course.MODEL_5B_MEAN_AIM
+    assert finals[1].mean < studies.get_study("model_5b").goal.mean_aim
 
 
 def test_most_of_the_frontier_stays_where_it_was_on_attempt_2s_recipe():
@@ -249,10 +249,10 @@ def test_the_first_half_of_model_4s_sweep_hides_the_misses_of_the_whole():
 
 
 def test_model_5s_first_attempt_missed_the_count_its_second_asked_for_too():
-    """Attempt 1 asked for the same count of its five seeds as attempt 2 (``course.MODEL_5B_SEEDS_NEEDED``)."""
+    """Attempt 1 asked for the same count of its five seeds as attempt 2 (``studies.get_study("model_5b").goal.seeds_needed``)."""
     sweep_5 = _sweep("model_5")
-    assert len(sweep_5) == len(course.MODEL_5B_SEEDS)
-    assert len(_held(sweep_5, course.HOLD_EPOCHS)) < course.MODEL_5B_SEEDS_NEEDED
+    assert len(sweep_5) == len(studies.get_study("model_5b").seeds)
+    assert len(_held(sweep_5, course.HOLD_EPOCHS)) < studies.get_study("model_5b").goal.seeds_needed
 
 
 def test_read_strictly_fewer_seeds_hold_and_model_4bs_misses_differ_in_kind():

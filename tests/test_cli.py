@@ -11,7 +11,7 @@ import pytest
 import torch
 
 from mnist_kit import __main__ as cli
-from mnist_kit import data, engine, runs
+from mnist_kit import data, engine, parallel, runs
 from mnist_kit.__main__ import main
 from mnist_kit.paths import DATA_ENV, RESULTS_ENV, SMOKE_DIR_ENV
 from mnist_kit.recipes import RECIPES, get_recipe
@@ -120,7 +120,12 @@ def _record_smoke(monkeypatch):
         asked.append(SimpleNamespace(smoke=smoke, device=fit_args["device"]))
         return SimpleNamespace(interrupted=False), Path("fake.json")
 
+    def fake_run_jobs(jobs, *args):  # every study's runs: note each, train none
+        asked.extend(SimpleNamespace(smoke=job.fit_args["smoke"], device=job.fit_args["device"]) for job in jobs)
+        return parallel.Batch([])
+
     monkeypatch.setattr(runs, "train_and_record", fake_train_and_record)
+    monkeypatch.setattr(runs, "run_jobs", fake_run_jobs)
     return asked
 
 
@@ -142,7 +147,6 @@ def test_the_smoke_switch_reaches_the_command_line_and_flags_override_it(monkeyp
         monkeypatch.setenv(runs.SMOKE_ENV, switch)
     asked = _record_smoke(monkeypatch)
     assert main(["train", "model_1", "--device", "cpu", *flags]) == 0
-    # --jobs 1: the sweep trains in this process, where the stand-in for the training can see it
     assert main(["sweep", "model_1", "--seeds", "3", "4", "--device", "cpu", "--jobs", "1", *flags]) == 0
     assert [a.smoke for a in asked] == [smoke] * 3
 

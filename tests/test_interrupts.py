@@ -3,7 +3,7 @@ and every finished epoch is kept (an interrupted seed's epochs under ``partial/`
 
 import pytest
 
-from mnist_kit import engine, runs
+from mnist_kit import engine, parallel, runs
 from mnist_kit.__main__ import main
 from mnist_kit.records import load_record
 
@@ -12,7 +12,7 @@ from mnist_kit.records import load_record
 def quick_full_runs(monkeypatch):
     """Full (not smoke) runs, so records go to ``results/`` and ``partial/``, in which every epoch trains and
     evaluates at once (24 batches, nothing learnt); returns the (network, seed) of every run started, in order."""
-    real_fit, started = runs.fit, []
+    real_fit, started = parallel.fit, []
 
     def fit(recipe, **kwargs):
         started.append((getattr(recipe, "name", recipe), kwargs["seed"]))
@@ -20,7 +20,7 @@ def quick_full_runs(monkeypatch):
 
     monkeypatch.setattr(engine, "make_loaders", lambda *args, **kwargs: (range(24), range(1)))
     monkeypatch.setattr(engine, "test", lambda *args, **kwargs: (2.3, 10.0))
-    monkeypatch.setattr(runs, "fit", fit)
+    monkeypatch.setattr(parallel, "fit", fit)  # every study runs through parallel.run_jobs (one slot: in here)
     return started
 
 
@@ -49,8 +49,11 @@ def test_sweep_stops_at_ctrl_c_and_keeps_every_finished_run_and_epoch(
         "model_4", [1, 2, 3], results_dir=tmp_path, smoke=False, epochs=2, device="cpu", data_root=mnist_root
     )
     assert quick_full_runs == [("model_4", 1), ("model_4", 2)] and not finished  # seed 3 never started
-    assert _recorded(tmp_path) == ["sweep/model_4-seed1.json", "sweep/partial/model_4-seed2.json"]
-    assert found == [tmp_path / "sweep/model_4-seed1.json", tmp_path / "sweep/partial/model_4-seed2.json"]
+    assert _recorded(tmp_path) == ["sweep/model_4-seed1-epochs2.json", "sweep/partial/model_4-seed2-epochs2.json"]
+    assert found == [
+        tmp_path / "sweep/model_4-seed1-epochs2.json",
+        tmp_path / "sweep/partial/model_4-seed2-epochs2.json",
+    ]
     first, cut = load_record(found[0]), load_record(found[1])
     assert (first["complete"], first["epochs"]) == (True, 2) and (cut["complete"], cut["epochs"]) == (False, 1)
 
@@ -63,8 +66,11 @@ def test_frontier_stops_at_ctrl_c_and_keeps_every_finished_run_and_epoch(
         ["model_4", "slim_3k"], [1, 2], results_dir=tmp_path, smoke=False, epochs=2, device="cpu", data_root=mnist_root
     )
     assert quick_full_runs == [("model_4", 1), ("model_4", 2)] and not finished  # slim_3k never started
-    assert _recorded(tmp_path) == ["frontier/model_4-seed1.json", "frontier/partial/model_4-seed2.json"]
-    assert found == [tmp_path / "frontier/model_4-seed1.json", tmp_path / "frontier/partial/model_4-seed2.json"]
+    assert _recorded(tmp_path) == ["frontier/model_4-seed1-epochs2.json", "frontier/partial/model_4-seed2-epochs2.json"]
+    assert found == [
+        tmp_path / "frontier/model_4-seed1-epochs2.json",
+        tmp_path / "frontier/partial/model_4-seed2-epochs2.json",
+    ]
 
 
 @pytest.mark.parametrize(
@@ -87,4 +93,4 @@ def test_the_command_exits_0_when_every_seed_finishes(mnist_root, tmp_path, monk
     options.append("--full")  # full (2-epoch) runs that record in --results-dir, despite pytest's MNIST_KIT_SMOKE=1
     options += ["--jobs", "1"]  # in this process, where the stand-in training and the planted Ctrl-C can reach it
     assert main(["sweep", "model_4", "--seeds", "1", "2", *options]) == 0
-    assert _recorded(tmp_path) == ["sweep/model_4-seed1.json", "sweep/model_4-seed2.json"]
+    assert _recorded(tmp_path) == ["sweep/model_4-seed1-epochs2.json", "sweep/model_4-seed2-epochs2.json"]

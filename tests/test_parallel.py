@@ -110,7 +110,7 @@ def test_ctrl_c_stops_every_run_keeps_finished_epochs_and_exits_130(mnist_root, 
     seen = []
     try:
         # fit records an epoch just after its evaluation line, so the second line vouches for the first epoch
-        _wait_for(proc, ["[model_4-seed5] epoch 2/6", "[model_4-seed6] epoch 2/6"], seen)
+        _wait_for(proc, ["[model_4-seed5-epochs6] epoch 2/6", "[model_4-seed6-epochs6] epoch 2/6"], seen)
         os.killpg(proc.pid, signal.SIGINT)  # what Ctrl-C in a terminal does: the whole process group
         rest, _ = proc.communicate(timeout=300)
     finally:
@@ -119,11 +119,11 @@ def test_ctrl_c_stops_every_run_keeps_finished_epochs_and_exits_130(mnist_root, 
     out = seen + rest.splitlines()
     assert proc.returncode == 130, out
     for seed in (5, 6):
-        record = _record(tmp_path, f"model_4-seed{seed}")
+        record = _record(tmp_path, f"model_4-seed{seed}-epochs6")
         assert 1 <= record["epochs"] < 6 and not record["complete"]
-        assert sum(line.startswith(f"[model_4-seed{seed}] interrupted: ") for line in out) == 1
-    assert not (tmp_path / "model_4-seed7.json").exists()
-    assert "[model_4-seed7] not started (stopped)" in out
+        assert sum(line.startswith(f"[model_4-seed{seed}-epochs6] interrupted: ") for line in out) == 1
+    assert not (tmp_path / "model_4-seed7-epochs6.json").exists()
+    assert "[model_4-seed7-epochs6] not started (stopped)" in out
 
 
 def test_ablation_records_each_change_and_seed_in_results_ablation(monkeypatch, tmp_path):
@@ -136,7 +136,8 @@ def test_ablation_records_each_change_and_seed_in_results_ablation(monkeypatch, 
     monkeypatch.setattr(runs, "run_jobs", record_jobs)
     runs.ablation(["m1_width", "m2_jitter"], [1, 2], smoke=False, results_dir=tmp_path, jobs=3, epochs=4)
     [(jobs, n_jobs, backend, address)] = batches
-    assert [job.stem for job in jobs] == ["m1_width-seed1", "m1_width-seed2", "m2_jitter-seed1", "m2_jitter-seed2"]
+    stems = ["m1_width-seed1", "m1_width-seed2", "m2_jitter-seed1", "m2_jitter-seed2"]
+    assert [job.stem for job in jobs] == [f"{stem}-epochs4" for stem in stems]  # never over a full run's file
     assert (n_jobs, backend, address) == (3, "local", None)
     for job in jobs:  # what /work's interim driver did: fit(..., validation=True), save_run(..., folder="ablation")
         assert (job.results_dir, job.folder) == (tmp_path, "ablation")
@@ -197,7 +198,7 @@ def test_make_runs_side_by_side_unless_jobs_is_1(target):
     def training_commands(*extra):
         make = ["make", "-n", target, "PYTHON=python", *extra]
         out = subprocess.run(make, cwd=ROOT, capture_output=True, text=True, check=True).stdout
-        return [line for line in out.splitlines() if re.search(r"mnist_kit (sweep|frontier|ablation)\b", line)]
+        return [line for line in out.splitlines() if re.search(r"mnist_kit study\b", line)]
 
     assert training_commands() and not any("--jobs" in line for line in training_commands())
     assert all(line.endswith(" --jobs 1") for line in training_commands("JOBS=1"))

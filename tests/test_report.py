@@ -9,6 +9,7 @@ from mnist_kit.__main__ import main
 from mnist_kit.course import ORIGINAL
 from mnist_kit.recipes import get_recipe
 from mnist_kit.records import Record, RecordError, save_run
+from mnist_kit.studies import Goal, Study
 
 MODEL_4_LABEL = report.recipe_label({"recipe": "model_4", "config": get_recipe("model_4").to_dict()})
 
@@ -454,12 +455,13 @@ def test_a_goal_on_the_last_5_epochs_counts_that_window(tmp_path):
         record = fake_record(accs, recipe="model_4", model="model_4", seed=seed, config=dict(config, seed=seed))
         (tmp_path / "sweep").mkdir(exist_ok=True)
         (tmp_path / "sweep" / f"model_4-seed{seed}.json").write_text(json.dumps(record.to_dict()))
-    text = readme_tables.goal_sweep_markdown(tmp_path, "model_4", (31, 32), 2, window=5)
+    study = Study("goal", "sweep", (get_recipe("model_4"),), (31, 32), "a test", window=5, goal=Goal(seeds_needed=2))
+    text = readme_tables.goal_markdown(study, tmp_path)
     assert text.splitlines()[0].endswith("| lowest of last 3 | lowest of last 5 | holds ≥ 99.4 % in each of them |")
     assert "| 31 | 99.44 % | 99.43 % | 99.41 % | yes |" in text and "| 32 | 99.44 % | 99.43 % | 99.38 % | no |" in text
     assert "❌ At least 2 of 2 sweep seeds hold ≥ 99.4 % in each of their last 5 epochs: 1 of 2" in text
     assert "➖ Final accuracy over the seeds" in text  # no mean asked
-    lines = readme_tables.goal_sweep_markdown(tmp_path, "model_4", (31, 32), 2, window=5, per_seed=False)
+    lines = readme_tables.goal_markdown(study, tmp_path, per_seed=False)
     assert "| 31 |" not in lines and lines == text.split("\n\n", 1)[1]  # the goal's lines, no table
-    with pytest.raises(ValueError, match="last 3 or 5 epochs, not 4"):
-        readme_tables.goal_sweep_markdown(tmp_path, "model_4", (31, 32), 2, window=4)
+    with pytest.raises(ValueError, match="window 4 not known"):
+        Study("goal", "sweep", (get_recipe("model_4"),), (31, 32), "a test", window=4)

@@ -10,7 +10,8 @@ from mnist_kit.course import MODEL_5_BUDGET
 from mnist_kit.engine import Run
 from mnist_kit.models import conv_budget, count_parameters, get_model
 from mnist_kit.paths import default_results_dir
-from mnist_kit.recipes import RECIPES, SEARCH_MODEL_4, SEARCH_MODEL_5, SEARCH_SEEDS, Recipe
+from mnist_kit.recipes import RECIPES, SEARCH_MODEL_4, SEARCH_MODEL_5, Recipe
+from mnist_kit.studies import get_study
 
 # Worked by hand: a k x k convolution costs k*k*c_in*c_out, a BatchNorm 2*c_out, a 1x1 conv c_in*c_out; a
 # depthwise-separable block k*k*c_in + c_in*c_out (+ its BatchNorm).
@@ -34,7 +35,10 @@ def test_the_search_has_the_candidates_the_issue_asks_for():
     assert all(count_parameters(get_model(r.model)) <= MODEL_5_BUDGET for r in SEARCH_MODEL_5.values())
     assert all(r.model == "model_4" for r in SEARCH_MODEL_4.values())  # recipe ideas on Model_4's own network
     assert SEARCH_MODEL_4["model_4"] == RECIPES["model_4"]
-    assert SEARCH_SEEDS == {"model_5": (1, 2), "model_4": (1, 2, 3, 4)}  # tuning seeds, never a sweep's
+    seeds = {which: get_study(f"search_{which}").seeds for which in ("model_5", "model_4")}
+    assert seeds == {"model_5": (1, 2), "model_4": (1, 2, 3, 4)}  # tuning seeds, never a sweep's
+    assert tuple(get_study("search_model_5").recipes) == tuple(SEARCH_MODEL_5.values())
+    assert tuple(get_study("search_model_4").recipes) == tuple(SEARCH_MODEL_4.values())
     # every candidate but the attempt-1 designs differs from its base in exactly one setting
     for name, recipe in {**SEARCH_MODEL_5, **SEARCH_MODEL_4}.items():
         base = RECIPES["model_4"] if name.startswith("m4_") or name == "model_4" else RECIPES["model_5"]
@@ -265,7 +269,7 @@ def test_the_round_table_puts_the_winner_first_and_lists_the_incomplete(tmp_path
     from mnist_kit import readme
 
     assert readme.search_table(tmp_path, "model_5") == (
-        "_No model_5 round judged yet: `make search` (`python -m mnist_kit search model_5`)._"
+        "_No model_5 round judged yet: `make search` (`python -m mnist_kit study search_model_5`)._"
     )
     found = {
         "slim_5k_a": [val_record("slim_5k_a", 1, 99.20, 99.18), val_record("slim_5k_a", 2, 99.22, 99.20)],
@@ -304,20 +308,19 @@ def test_the_winners_margin_is_read_in_spreads_by_the_rules_measure():
 
 
 @pytest.mark.parametrize(
-    "which, name, chosen, seeds",
+    "which, name, chosen",
     [
-        ("model_5", "model_5b", "MODEL_5_ATTEMPT_2", "MODEL_5B_SEEDS"),
-        ("model_4", "model_4b", "MODEL_4_ATTEMPT_2", "MODEL_4B_SEEDS"),
+        ("model_5", "model_5b", "MODEL_5_ATTEMPT_2"),
+        ("model_4", "model_4b", "MODEL_4_ATTEMPT_2"),
     ],
 )
-def test_each_new_recipe_is_its_committed_rounds_winner_under_its_own_name(which, name, chosen, seeds):
-    from mnist_kit import course, recipes
-    from mnist_kit.tuning import SEARCHES
+def test_each_new_recipe_is_its_committed_rounds_winner_under_its_own_name(which, name, chosen):
+    from mnist_kit import recipes
 
     judged = tuning.load_round(default_results_dir(), which)
     assert judged is not None and judged["complete"] and judged["judged_on"] == "validation"
     assert getattr(recipes, chosen) == judged["winner"] != which  # a candidate beat today's recipe by the rule
-    new, winner = RECIPES[name].to_dict(), SEARCHES[which][judged["winner"]].to_dict()
+    new, winner = RECIPES[name].to_dict(), tuning.search_candidates(which)[judged["winner"]].to_dict()
     assert {k: v for k, v in new.items() if k != "name"} == {k: v for k, v in winner.items() if k != "name"}
     # the iteration it grew from stays as it was: its recipe, its name
     assert RECIPES[which].name == RECIPES[which].model == which
@@ -333,15 +336,15 @@ def test_each_new_recipe_is_its_committed_rounds_winner_under_its_own_name(which
     sweeps = [r for _stem, r in records.load_folder(default_results_dir() / "sweep")]
     began = min((r["started_at"] for r in sweeps if r["recipe"] == name), default="9999")  # ISO times, all UTC
     used |= {r["seed"] for r in sweeps if r["recipe"] != name and r.get("started_at", "") < began}
-    assert not used & set(getattr(course, seeds))
+    assert not used & set(get_study(name).seeds)
 
 
 def test_no_make_target_retrains_attempt_1s_sweep():
     """Attempt 1's records (results/sweep/model_5-seed11..15) stay as they were: no target sweeps model_5."""
-    import re
     from pathlib import Path
 
     makefile = (Path(__file__).resolve().parent.parent / "Makefile").read_text()
-    assert not re.search(r"sweep model_5\b(?!b)", makefile)
-    assert "sweep model_5b --seeds $(MODEL_5B_SEEDS)" in makefile
-    assert "sweep model_4b --seeds $(MODEL_4B_SEEDS)" in makefile
+    studies = [line.split("$(STUDY)", 1)[1].split() for line in makefile.splitlines() if "\t$(STUDY)" in line]
+    assert not any("model_5" in names for names in studies)
+    assert ["model_4", "model_5b", "model_4b", "--again$(JOBS_FLAG)"] in studies  # make sweep: one rule for all
+    assert "STUDY := MNIST_KIT_SMOKE=0 $(PYTHON) -m mnist_kit study" in makefile

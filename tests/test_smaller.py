@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mnist_kit import plots, records, report, runs
+from mnist_kit import parallel, plots, records, report, runs
 from mnist_kit.__main__ import main
 from mnist_kit.models import (
     SLIM_WIDTHS,
@@ -25,11 +25,11 @@ from mnist_kit.recipes import (
     FRONTIER,
     FRONTIER_2,
     FRONTIER_2_CHANGE,
-    FRONTIER_SERIES,
     RECIPES,
     get_recipe,
 )
 from mnist_kit.records import RecordError, run_record
+from mnist_kit.studies import of_kind
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -131,7 +131,8 @@ def test_the_frontier_uses_model_4s_recipe_unchanged():
 def test_the_second_series_is_attempt_2s_recipe_change_on_the_3k_to_6k_networks():
     change = recipe_change(get_recipe("model_5b"), get_recipe("model_5"))
     assert change and change == FRONTIER_2_CHANGE  # attempt 2 changed the recipe (all of it), so the curve is rerun
-    assert FRONTIER_SERIES == {"Model_4's recipe": FRONTIER, "attempt 2's recipe": FRONTIER_2}
+    series = {s.title: s.recipe_names for s in of_kind("frontier")}
+    assert series == {"Model_4's recipe": FRONTIER, "attempt 2's recipe": FRONTIER_2}
     assert [get_recipe(n).model for n in FRONTIER_2] == ["slim_6k", "model_5", "slim_4k", "slim_3k"]
     for name in FRONTIER_2:  # each is its network's first-series recipe plus the change, nothing else
         first = next(r for r in FRONTIER if get_recipe(r).model == get_recipe(name).model)
@@ -190,25 +191,27 @@ def test_frontier_trains_only_the_seeds_not_yet_recorded(tmp_path, smoke_run, mo
     _write(results / "sweep", "model_4-seed11", _record(smoke_run, "model_4", 11))
     calls = []
 
-    def sweep(recipe, seeds, **kw):
-        calls.append((recipe.name, seeds, kw["folder"]))
-        written = [results / kw["folder"] / f"{recipe.name}-seed{s}.json" for s in seeds if s != 99]
-        return written, 99 not in seeds  # 99: Ctrl-C
+    def run_jobs(jobs, n_jobs, backend, ray_address):  # what the frontier asks to train, in one batch
+        calls.append([(job.recipe.name, job.seed, job.folder) for job in jobs])
+        written = [results / job.folder / f"{job.stem}.json" for job in jobs if job.seed != 99]
+        return parallel.Batch(
+            [parallel.Outcome(p.stem, 0, p) for p in written]
+            + [parallel.Outcome(job.stem, job.seed, interrupted=True) for job in jobs if job.seed == 99]
+        )
 
-    monkeypatch.setattr(runs, "sweep", sweep)
+    monkeypatch.setattr(runs, "run_jobs", run_jobs)
     paths, finished = runs.frontier(["model_4", "slim_3k"], [11, 12], smoke=False, results_dir=results)
     assert len(paths) == 3 and finished
-    assert calls == [("model_4", [12], "frontier"), ("slim_3k", [11, 12], "frontier")]
+    assert calls == [[("model_4", 12, "frontier"), ("slim_3k", 11, "frontier"), ("slim_3k", 12, "frontier")]]
     _write(results / "frontier", "slim_3k-seed11", _record(smoke_run, "slim_3k", 11))
     calls.clear()
     runs.frontier(["model_4", "slim_3k"], [11], smoke=False, results_dir=results)
-    assert calls == [("model_4", [], "frontier"), ("slim_3k", [], "frontier")]  # resumed: nothing left
+    assert calls == [[]]  # resumed: nothing left
     calls.clear()
     runs.frontier(["model_4", "slim_3k"], [11], again=True, smoke=False, results_dir=results)
-    assert calls == [("model_4", [], "frontier"), ("slim_3k", [11], "frontier")]  # the sweep's seed is still read
+    assert calls == [[("slim_3k", 11, "frontier")]]  # the sweep's seed is still read, never trained again
     calls.clear()
     assert runs.frontier(["slim_4k", "slim_3k"], [99], smoke=False, results_dir=results) == ([], False)
-    assert calls == [("slim_4k", [99], "frontier")]  # an interrupted network stops the frontier
 
 
 def test_frontier_command_smoke_run_stays_out_of_results(mnist_root, tmp_path, monkeypatch, capsys):
@@ -280,8 +283,9 @@ def test_make_frontier_runs_the_frontier_and_leaves_attempt_1s_sweep_as_recorded
         ["make", "-n", "frontier", "PYTHON=python"], cwd=ROOT, capture_output=True, text=True, check=True
     ).stdout
     commands = [line for line in out.splitlines() if "mnist_kit" in line]
-    assert commands[-2:] == ["MNIST_KIT_SMOKE=0 python -m mnist_kit frontier --again", "python -m mnist_kit report"]
-    assert not [c for c in commands if "sweep model_5 " in c + " "]
+    frontier = "MNIST_KIT_SMOKE=0 python -m mnist_kit study frontier frontier_b --again"
+    assert commands[-2:] == [frontier, "python -m mnist_kit report"]
+    assert not [c for c in commands if " model_5 " in c + " "]
 
 
 def test_model_5_was_chosen_on_other_seeds_than_it_is_judged_on():

@@ -23,7 +23,9 @@ import torch
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from mnist_kit import engine  # noqa: E402
 from mnist_kit.models import get_model  # noqa: E402
-from mnist_kit.recipes import get_recipe  # noqa: E402
+from mnist_kit.studies import get_study  # noqa: E402
+
+STUDY = get_study("screen_ema")  # its recipe (Model_4's, no weight average), its seeds, its split and window
 
 
 class Averages:
@@ -37,8 +39,8 @@ class Averages:
             averaged.update_parameters(model)
 
 
-def screen(seed: int, horizons: list[float], recipe_name: str = "model_4") -> dict:
-    recipe = get_recipe(recipe_name).with_overrides(seed=seed, ema_epochs=0.0)
+def screen(seed: int, horizons: list[float]) -> dict:
+    recipe = STUDY.recipes[0].with_overrides(seed=seed)
     device = engine.get_device()
     engine.set_seed(recipe.seed)
     train_loader, val_loader = engine.make_loaders(recipe, device, validation=True)
@@ -145,7 +147,7 @@ def merge(lines: Path, record: Path, decision: str) -> None:
 
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seeds", type=int, nargs="*", default=[])
+    parser.add_argument("--seeds", type=int, nargs="*", default=[], help=f"the study's: {list(STUDY.seeds)}")
     parser.add_argument("--horizons", type=float, nargs="+", default=[0.5, 1.0, 2.0])
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--merge", metavar="DECISION", help="fold --out into results/tuning/model_4.json as round 4")
