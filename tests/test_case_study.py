@@ -249,7 +249,7 @@ def test_the_first_half_of_model_4s_sweep_hides_the_misses_of_the_whole():
 
 
 def test_model_5s_first_attempt_missed_the_count_its_second_asked_for_too():
-    """Attempt 1 asked for the same count of its five seeds as attempt 2 (``studies.get_study("model_5b").goal.seeds_needed``)."""
+    """Attempt 1 asked for the same count of its five seeds as attempt 2 (model_5b's goal)."""
     sweep_5 = _sweep("model_5")
     assert len(sweep_5) == len(studies.get_study("model_5b").seeds)
     assert len(_held(sweep_5, course.HOLD_EPOCHS)) < studies.get_study("model_5b").goal.seeds_needed
