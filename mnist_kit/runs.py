@@ -2,18 +2,17 @@
 ``frontier``, ``ablation`` and ``search`` (one run per network, change or candidate and seed; side by side with
 ``jobs``).
 
-How long a run is depends on one switch, ``MNIST_KIT_SMOKE``: ``1`` makes every run a smoke run (one
-epoch on a small real subset, recorded in a scratch folder); unset or ``0``, runs are full length; any
-other value is an error. ``smoke_mode`` reads it, once, where a run starts: ``python -m mnist_kit train |
-sweep | frontier | ablation | search`` reads it and passes ``smoke`` on (``--smoke`` / ``--full`` override it);
-the functions below read it when they are not told ``smoke=`` (the notebooks call them so). The root ``conftest.py``
-(every pytest run, the notebooks' kernels included) and ``.ci/run`` set it to ``1``; nothing else (no CI
-or pytest variable) is consulted. What the notebooks and the command line call.
+How long a run is depends on one switch, ``MNIST_KIT_SMOKE`` (``settings``): ``1`` makes every run a smoke run
+(one epoch on a small real subset, recorded in a scratch folder); unset or ``0``, runs are full length; any
+other value is an error. It is read once, where a run starts: ``python -m mnist_kit train | sweep | frontier |
+ablation | search`` reads it and passes ``smoke`` on (``--smoke`` / ``--full`` override it); the functions below
+(``settings.resolves_smoke``) read it when they are not told ``smoke=`` (the notebooks call them so). The root
+``conftest.py`` (every pytest run, the notebooks' kernels included) and ``.ci/run`` set it to ``1``; nothing else
+(no CI or pytest variable) is consulted. What the notebooks and the command line call.
 """
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from .engine import fit
@@ -21,26 +20,21 @@ from .parallel import Job, run_jobs
 from .paths import default_results_dir
 from .recipes import ABLATIONS, SEARCH_SEEDS, get_recipe
 from .records import frontier_records, record_stem, save_run
+from .settings import SMOKE_ENV, resolves_smoke, smoke_mode
 from .tuning import found_records, round_path, search_candidates, write_round
 
-SMOKE_ENV = "MNIST_KIT_SMOKE"
+__all__ = ["SMOKE_ENV", "smoke_mode", "train_and_record", "sweep", "sweep_jobs", "frontier", "ablation", "search"]
+__all__ += ["judge_search"]
 
 
-def smoke_mode() -> bool:
-    """True when ``MNIST_KIT_SMOKE=1``: runs are smoke runs (1 epoch on a small real subset)."""
-    value = os.environ.get(SMOKE_ENV, "0").strip()
-    if value not in ("0", "1", ""):
-        raise ValueError(f"{SMOKE_ENV} must be 1 (smoke runs) or 0 (full runs), got {value!r}")
-    return value == "1"
-
-
+@resolves_smoke
 def train_and_record(recipe, *, smoke: bool | None = None, results_dir=None, stem=None, **fit_args):
     """``fit`` a recipe and record it; returns ``(run, json_path)`` (path None when no epoch finished).
 
     ``smoke`` defaults to ``smoke_mode()``: short runs under pytest and CI, full runs for a student in
     JupyterLab. ``validation=True`` (passed on to ``fit``) is recorded under ``results/validation/``.
     """
-    run = fit(recipe, smoke=smoke_mode() if smoke is None else smoke, **fit_args)
+    run = fit(recipe, smoke=smoke, **fit_args)
     path = save_run(run, results_dir, stem) if run.history else None
     if path is not None:
         kind = "smoke" if run.smoke else ("full" if run.complete else "partial")
@@ -48,6 +42,7 @@ def train_and_record(recipe, *, smoke: bool | None = None, results_dir=None, ste
     return run, path
 
 
+@resolves_smoke
 def sweep(
     recipe,
     seeds,
@@ -68,10 +63,8 @@ def sweep(
     (``parallel.run_jobs``). Side by side, a failing seed raises ``parallel.RunsFailed`` once the others are done.
     """
     recipe = get_recipe(recipe) if isinstance(recipe, str) else recipe
-    smoke = smoke_mode() if smoke is None else smoke
     base = Path(results_dir) if results_dir is not None else default_results_dir()
     if jobs > 1 or backend != "local":
-        smoke = smoke_mode() if smoke is None else smoke
         todo = sweep_jobs(recipe, seeds, smoke=smoke, results_dir=base / folder, **fit_args)
         batch = run_jobs(todo, jobs, backend, ray_address)
         return batch.paths, batch.finished
@@ -97,6 +90,7 @@ def sweep_jobs(recipe, seeds, *, smoke: bool, results_dir, **fit_args) -> list[J
     ]
 
 
+@resolves_smoke
 def frontier(
     names,
     seeds,
@@ -117,7 +111,6 @@ def frontier(
     ``results/sweep/`` (Model_4's and Model_5's sweeps) are always read where they are
     (``records.frontier_records``), never trained twice. ``jobs``, ``backend``: as for ``sweep``, over all its runs.
     """
-    smoke = smoke_mode() if smoke is None else smoke
     base = Path(results_dir) if results_dir is not None else default_results_dir()
     todo = {}
     for name in names:
@@ -144,6 +137,7 @@ def frontier(
     return paths, True
 
 
+@resolves_smoke
 def ablation(
     names,
     seeds,
@@ -158,7 +152,6 @@ def ablation(
     """Train each ablation (``recipes.ABLATIONS`` names) once per seed on the validation split, recorded as
     ``results/ablation/<name>-seed<S>.json``; returns the records written and whether it finished.
     ``jobs``, ``backend``: as for ``sweep``."""
-    smoke = smoke_mode() if smoke is None else smoke
     base = Path(results_dir) if results_dir is not None else default_results_dir()
     todo = []
     for name in names:
@@ -171,6 +164,7 @@ def ablation(
     return batch.paths, batch.finished
 
 
+@resolves_smoke
 def search(
     which: str,
     names=None,
@@ -194,7 +188,6 @@ def search(
     enter a round. ``jobs``, ``backend``: as for ``sweep``."""
     candidates = search_candidates(which, names)
     seeds = tuple(SEARCH_SEEDS[which] if seeds is None else seeds)
-    smoke = smoke_mode() if smoke is None else smoke
     base = Path(results_dir) if results_dir is not None else default_results_dir()
     done = {} if smoke else found_records(base, which, fit_args.get("epochs"))
     todo = []

@@ -14,12 +14,14 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import tables
 from .course import HOLD_EPOCHS, STEADY_EPOCHS
 from .models import MODELS, count_parameters, get_model
 from .paths import atomic_write_bytes
 from .recipes import RECIPES, SEARCH_MODEL_4, SEARCH_MODEL_5, SEARCH_SEEDS, Recipe
 from .records import RecordError, config_changes, load_folder
-from .stats import MeanStd, accuracies, lowest_of_last, mean_std
+from .splits import accuracies, split_of
+from .stats import MeanStd, lowest_of_last, mean_std
 
 SEARCHES: dict[str, dict[str, Recipe]] = {"model_5": SEARCH_MODEL_5, "model_4": SEARCH_MODEL_4}
 BASES = {"model_5": "model_5", "model_4": "model_4"}  # the recipe each search's candidates change
@@ -56,7 +58,7 @@ def is_round_run(record, recipe: Recipe) -> bool:
     """Whether ``record`` is a full run of ``recipe`` (any seed) on the validation split: what a round may read."""
     return (
         record["recipe"] == recipe.name
-        and record.get("evaluated_on") == "validation"
+        and split_of(record) == "validation"
         and record["complete"]
         and not record["smoke"]
         and not config_changes(recipe.to_dict(), record["config"], ("seed",))
@@ -83,8 +85,7 @@ def change_label(which: str, recipe: Recipe) -> str:
     changes = config_changes(base.to_dict(), recipe.to_dict())
     if "model" in changes and MODELS[recipe.model] == MODELS[base.model]:
         del changes["model"]
-    parts = [f"{'network' if k == 'model' else k} {a} → {b}" for k, (a, b) in changes.items()]
-    return ", ".join(parts) or f"{base.name} itself"
+    return tables.change_label(changes) or f"{base.name} itself"
 
 
 @dataclass(frozen=True)
@@ -114,7 +115,7 @@ class Candidate:
 
 def _candidate(name: str, recipe: Recipe, runs: dict, seeds, windows: tuple[int, int]) -> Candidate:
     have = {seed: runs[seed] for seed in sorted(runs) if seed in seeds}
-    accs = [accuracies(record, "val_acc") for _stem, record in have.values()]
+    accs = [accuracies(record) for _stem, record in have.values()]  # validation runs only (is_round_run)
     first = next(iter(have.values()), None)
     parameters = first[1]["parameters"] if first else count_parameters(get_model(recipe.model))
     return Candidate(

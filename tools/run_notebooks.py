@@ -24,8 +24,8 @@ from nbclient import NotebookClient
 from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from mnist_kit.experiments import COURSE_RUN_ENV  # noqa: E402
 from mnist_kit.paths import atomic_write_bytes  # noqa: E402
+from mnist_kit.settings import COURSE_RUN_ENV  # noqa: E402
 
 
 def run_notebook(path: Path) -> float:
