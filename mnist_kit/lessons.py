@@ -197,14 +197,15 @@ def hold_rates_markdown(records: list, raw: bool = False) -> str:
     """How many seeds of a sweep held ≥ 99.4 % in each of their last 3 and their last 5 epochs, as a Markdown
     table: the seeds that held, the hold rate (k of n) and its 95 % Wilson interval (``stats.wilson``), the range
     of rates that the recipe itself could have, given only n seeds. ``raw=True`` adds the same rows for the raw
-    weights (``raw_test_acc``) of runs that evaluated a weight average.
+    weights (``Record.accuracies(raw=True)``) of runs that evaluated a weight average.
 
     Taught in ``notebooks/04_model_4.ipynb`` and ``notebooks/05_smaller.ipynb``.
     """
     if not records:
         raise ValueError("no runs to count: give the records of a sweep")
     average = averaged(records[0])
-    kinds = [("weight average" if average else "trained weights", False)] + ([("raw weights", True)] if raw else [])
+    kinds = [("weight average" if average else "trained weights", False)]
+    kinds += [("raw weights", True)] if raw and average else []  # without an average the raw weights are evaluated
     rows = []
     for label, raw_weights in kinds:
         for window in (HOLD_EPOCHS, STEADY_EPOCHS):

@@ -8,7 +8,7 @@ import torch
 from IPython.display import Markdown
 
 from mnist_kit import engine, lessons, models
-from mnist_kit.engine import Predictions
+from mnist_kit.inference import Predictions
 from mnist_kit.models import get_model, layer_shapes
 from mnist_kit.recipes import Recipe, get_recipe
 
