@@ -8,8 +8,8 @@ lab | test`` (``--help`` on each).
 ``train`` with settings other than the course's recipe (``--epochs 5``, ``--seed 7``) records in ``my_runs/``, not
 ``results/``; ``--out DIR`` picks the folder. The course's own runs (each recipe as written, ``--pipeline classic``,
 ``--val``, ``sweep``, ``frontier``, ``ablation``, ``search``) go to ``results/``. Training commands read the smoke
-switch ``MNIST_KIT_SMOKE`` once (``runs.smoke_mode``); ``--smoke`` and ``--full`` override it. ``lab`` and ``test``
-are what ``make lab`` and ``make test`` run, for machines without ``make`` (Windows).
+switch ``MNIST_KIT_SMOKE`` once (``settings.resolve_smoke``); ``--smoke`` and ``--full`` override it. ``lab`` and
+``test`` are what ``make lab`` and ``make test`` run, for machines without ``make`` (Windows).
 """
 
 from __future__ import annotations
@@ -227,11 +227,12 @@ def _train(args) -> int:
     from .engine import get_device
     from .parallel import RunsFailed
     from .recipes import get_recipe
-    from .runs import ablation, frontier, search, smoke_mode, sweep, train_and_record
+    from .runs import ablation, frontier, search, sweep, train_and_record
+    from .settings import resolve_smoke
 
     # On Ray the runs' device is the cluster's: --device cuda asks it for GPU shares, the driver needs none.
     device = (args.device or "cpu") if getattr(args, "backend", "local") == "ray" else get_device(args.device)
-    smoke = smoke_mode() if args.smoke is None else args.smoke  # the switch, read once; a flag overrides it
+    smoke = resolve_smoke(args.smoke)  # the switch, read once; a flag overrides it
     common = dict(
         smoke=smoke, results_dir=args.results_dir, epochs=args.epochs, device=device, data_root=args.data_root
     )

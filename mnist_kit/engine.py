@@ -12,7 +12,7 @@ import datetime as dt
 import random
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import torch
@@ -20,8 +20,8 @@ import torch.nn.functional as F
 from tqdm import tqdm
 
 from . import fast_data, loaders
-from .data import MEAN, STD
 from .devices import device_name, get_device
+from .inference import Predictions, predict, predict_test_set  # noqa: F401 (engine.predict_test_set in notebooks)
 from .models import count_parameters, get_model
 from .recipes import Recipe, get_recipe
 
@@ -138,43 +138,31 @@ def make_scheduler(
     raise ValueError(f"unknown scheduler {scheduler!r}; choose one of: {', '.join(SCHEDULERS)}")
 
 
-def schedule_trace(
-    scheduler: str = "step",
-    lr: float = 0.01,
-    epochs: int = 15,
-    step_size: int = 5,
-    gamma: float = 0.1,
-    milestones=(5, 10),
-    steps_per_epoch: int = 1,
-    pct_start: float = 0.3,
-    final_div_factor: float = 1e4,
-    three_phase: bool = False,
-    momentum: float = 0.9,
-) -> tuple[list[float], list[float]]:
-    """The learning rate and the momentum of every optimizer step, read off a real SGD optimizer stepped by
-    the scheduler ``make_scheduler`` builds (as ``fit`` does): ``(rates, momenta)``.
+# What ``schedule_trace`` draws when given no recipe: StepLR from 0.01, x0.1 every 5 of 15 epochs (milestones
+# 5 and 10 for MultiStepLR), momentum 0.9.
+SCHEDULE_PREVIEW = Recipe(
+    "schedule", "model_1", rotation=0, jitter=0, lr=0.01, scheduler="step", step_size=5, milestones=(5, 10)
+)
+
+
+def schedule_trace(recipe=None, steps_per_epoch: int = 1, **changes) -> tuple[list[float], list[float]]:
+    """The learning rate and the momentum of every optimizer step of ``recipe``, read off a real SGD optimizer
+    stepped by the scheduler ``make_scheduler`` builds from ``recipe.schedule()``, exactly as ``prepare`` builds
+    the training's: ``(rates, momenta)``. ``changes``: ``Recipe`` settings that replace the recipe's (the schedule
+    preview's sliders); ``recipe`` may be a scheduler's name, or left out (``SCHEDULE_PREVIEW``).
 
     StepLR and MultiStepLR change the rate between epochs and leave the momentum alone; OneCycleLR changes
     both after every batch (torch cycles the momentum 0.95 -> 0.85 at the peak -> 0.95 unless told not to).
     With ``steps_per_epoch=1`` the lists hold one value per epoch. Drawn by ``plots.plot_schedule``.
     """
-    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=lr, momentum=momentum)
-    sched = make_scheduler(
-        optimizer,
-        scheduler,
-        lr=lr,
-        epochs=epochs,
-        steps_per_epoch=steps_per_epoch,
-        step_size=step_size,
-        gamma=gamma,
-        milestones=milestones,
-        pct_start=pct_start,
-        final_div_factor=final_div_factor,
-        three_phase=three_phase,
-    )
-    per_batch = steps_per_batch(scheduler)
+    if isinstance(recipe, str):
+        recipe, changes = None, {"scheduler": recipe, **changes}
+    recipe = replace(recipe or SCHEDULE_PREVIEW, **changes)
+    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=recipe.lr, momentum=recipe.momentum)
+    sched = make_scheduler(optimizer, **recipe.schedule(), steps_per_epoch=steps_per_epoch)
+    per_batch = steps_per_batch(recipe.scheduler)
     rates, momenta = [], []
-    for _ in range(epochs):
+    for _ in range(recipe.epochs):
         for _ in range(steps_per_epoch):
             rates.append(optimizer.param_groups[0]["lr"])
             momenta.append(optimizer.param_groups[0]["momentum"])
@@ -187,7 +175,8 @@ def schedule_trace(
 
 
 def lr_schedule(*args, **kwargs) -> list[float]:
-    """The learning rate of every optimizer step: ``schedule_trace``'s first list, same arguments."""
+    """The learning rate of every optimizer step: ``schedule_trace``'s first list, same arguments
+    (``lr_schedule(recipe, steps_per_epoch=469)``, or ``lr_schedule("step", lr=0.05, step_size=5)``)."""
     return schedule_trace(*args, **kwargs)[0]
 
 
@@ -329,8 +318,8 @@ def headline(run: Run, parts: TrainingParts) -> str:
     line += f", {recipe.pipeline} data pipeline"
     if parts.averaged is not None:
         line += f", evaluating the weight average over ~{recipe.ema_epochs:g} epoch(s)"
-    if run.evaluated_on == "validation":
-        line += ", validation split"
+    if run.evaluated_on != "test":
+        line += f", {run.evaluated_on} split"
     if run.smoke:
         line += " [smoke: small subset]"
     return line
@@ -377,38 +366,3 @@ def fit(
         print(f"\nInterrupted: keeping the {len(run.history)} finished epoch(s).")
     run.seconds = time.perf_counter() - start
     return run
-
-
-@dataclass
-class Predictions:
-    """Every image of a loader with its true label, the model's guess and how sure it was."""
-
-    images: torch.Tensor  # N x 1 x 28 x 28, back in [0, 1] for display
-    labels: torch.Tensor
-    predicted: torch.Tensor
-    confidence: torch.Tensor  # softmax probability of the guess
-
-    @property
-    def wrong(self) -> torch.Tensor:
-        """Indices of the mistakes, surest mistakes first."""
-        index = torch.nonzero(self.predicted != self.labels).flatten()
-        return index[torch.argsort(self.confidence[index], descending=True)]
-
-
-def predict(model, loader, device=None) -> Predictions:
-    """Run the model over a loader (no augmentation expected). Taught in every notebook's Results."""
-    device = device or next(model.parameters()).device
-    model.eval()
-    parts = []
-    with torch.inference_mode():
-        for images, labels in loader:
-            probs = model(images.to(device)).exp()
-            confidence, predicted = probs.max(dim=1)
-            parts.append((images.cpu() * STD + MEAN, labels.cpu(), predicted.cpu(), confidence.cpu()))
-    return Predictions(*(torch.cat(column) for column in zip(*parts, strict=True)))
-
-
-def predict_test_set(model, data_root=None) -> Predictions:
-    """The whole unaugmented test set through ``model``, for the mistakes grid and widgets."""
-    device = next(model.parameters()).device
-    return predict(model, fast_data.fast_test_loader(data_root, device), device)

@@ -16,7 +16,6 @@ pytest) is recorded in the scratch folder, like every smoke run. Taught in every
 
 from __future__ import annotations
 
-import os
 import re
 from dataclasses import replace
 from pathlib import Path
@@ -25,13 +24,16 @@ from torch import nn
 
 from .course import HOLD_EPOCHS, TARGET
 from .engine import Run, fit, set_seed
-from .grade import accuracies, grade
+from .grade import grade
 from .paths import my_runs_dir, project_root
 from .recipes import Recipe, get_recipe
 from .records import record_of, save_run
-from .runs import smoke_mode, train_and_record
+from .runs import train_and_record
+from .settings import COURSE_RUN_ENV, course_run, resolves_smoke
+from .splits import accuracies, split_of
+from .tables import markdown_table
 
-COURSE_RUN_ENV = "MNIST_KIT_COURSE_RUN"
+__all__ = ["experiment", "compare", "comparison_table", "run_lesson", "course_run", "COURSE_RUN_ENV"]
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 WHY_RUNS_DIFFER = (
     "Your run and the course's use the same recipe and seed, yet their accuracies may differ by a few hundredths "
@@ -55,6 +57,7 @@ def _recipe_and_model(what, name: str, base: str, seed) -> tuple[Recipe, nn.Modu
     return replace(recipe, name=name, model=f"custom:{type(what).__name__}"), what
 
 
+@resolves_smoke
 def experiment(
     what, *, name: str, base: str = "model_1", epochs=None, seed=None, smoke=None, folder=None, **fit_args
 ) -> tuple[Run, Path | None]:
@@ -69,7 +72,7 @@ def experiment(
     if not NAME.fullmatch(name):
         raise ValueError(f"name {name!r} must be a plain file name: letters, digits, '_', '-' or '.'")
     recipe, model = _recipe_and_model(what, name, base, seed)
-    run = fit(recipe, epochs=epochs, seed=seed, smoke=smoke_mode() if smoke is None else smoke, model=model, **fit_args)
+    run = fit(recipe, epochs=epochs, seed=seed, smoke=smoke, model=model, **fit_args)
     if not run.history:
         print("No epoch finished; nothing recorded.")
         return run, None
@@ -87,7 +90,7 @@ def _column(record: dict) -> list[str]:
         record["model"],
         f"{record['parameters']:,}",
         f"{record['epochs']}" + ("" if record["complete"] else " (unfinished)"),
-        record.get("evaluated_on", "test") + (", smoke" if record["smoke"] else ""),
+        split_of(record) + (", smoke" if record["smoke"] else ""),
         f"{acc[-1]:.2f} %",
         f"{max(acc):.2f} % (epoch {acc.index(max(acc)) + 1})",
         f"{min(acc[-HOLD_EPOCHS:]):.2f} %",
@@ -114,12 +117,11 @@ ROWS = (
 def comparison_table(records: list[dict], labels: list[str]) -> str:
     """A Markdown table with one column per record and one row per headline number."""
     columns = [_column(record) for record in records]
-    lines = ["| | " + " | ".join(labels) + " |", "| --- |" + " --- |" * len(labels)]
-    lines += [f"| {row} | " + " | ".join(column[i] for column in columns) + " |" for i, row in enumerate(ROWS)]
-    splits = {record.get("evaluated_on", "test") for record in records}
-    if len(splits) > 1:
-        lines += ["", "Careful: these runs were evaluated on different splits, so their accuracies do not compare."]
-    return "\n".join(lines)
+    rows = [[row, *(column[i] for column in columns)] for i, row in enumerate(ROWS)]
+    table = markdown_table(["", *labels], "l" * (len(labels) + 1), rows)
+    if len({split_of(record) for record in records}) > 1:
+        table += "\n\nCareful: these runs were evaluated on different splits, so their accuracies do not compare."
+    return table
 
 
 def compare(mine, base="model_1"):
@@ -136,14 +138,6 @@ def compare(mine, base="model_1"):
         f"{label}, {r['parameters']:,} parameters": accuracies(r) for label, r in zip(labels, records, strict=True)
     }
     return comparison_table(records, labels), plot_comparison(curves)
-
-
-def course_run() -> bool:
-    """True in the instructor's ``make reproduce`` (``MNIST_KIT_COURSE_RUN=1``): the lessons record in ``results/``."""
-    value = os.environ.get(COURSE_RUN_ENV, "0").strip()
-    if value not in ("0", "1", ""):
-        raise ValueError(f"{COURSE_RUN_ENV} must be 1 (the course's own run) or 0, got {value!r}")
-    return value == "1"
 
 
 def run_lesson(recipe_name: str, **experiment_args) -> tuple[Run, Path | None]:

@@ -17,13 +17,14 @@ import torch.nn as nn
 from IPython.display import Markdown
 
 from .course import HOLD_EPOCHS, STEADY_EPOCHS, TARGET
-from .grade import accuracy_key
+from .grade import record_of
 from .models import conv_budget, count_parameters, get_model, receptive_field_table
 from .paths import default_results_dir
 from .plots.digits import confusion_matrix, per_class_accuracy
-from .records import config_changes, record_of
-from .report import signed
-from .stats import accuracies, holds, wilson
+from .records import config_changes
+from .splits import accuracies, averaged, column, split_of
+from .stats import holds, wilson
+from .tables import cell, markdown_table, signed
 from .tuning import window_score
 
 PACKAGE_PARENT = Path(__file__).resolve().parent.parent  # paths are shown relative to the repository
@@ -52,12 +53,6 @@ def show_source(*objects) -> Markdown:
     return Markdown(source_markdown(*objects))
 
 
-def _cell(value) -> str:
-    if isinstance(value, (list, tuple)):
-        return ", ".join(map(str, value)) or "none"
-    return f"{value:g}" if isinstance(value, float) else str(value)
-
-
 def recipe_changes(before, after) -> str:
     """A Markdown table of the settings that differ between two recipes (``Recipe``), and only those: the
     rows of ``records.config_changes``, the diff every run label and record name is written from.
@@ -65,10 +60,10 @@ def recipe_changes(before, after) -> str:
     Taught in ``notebooks/02_model_2.ipynb`` onwards: each iteration opens with what it changed.
     """
     changes = config_changes(before.to_dict(), after.to_dict())
-    rows = [f"| {key} | {_cell(old)} | {_cell(new)} |" for key, (old, new) in changes.items()]
-    if not rows:
+    if not changes:
         return f"_{before.name} and {after.name} share every setting._"
-    return "\n".join([f"| setting | {before.name} | {after.name} |", "| --- | --- | --- |", *rows])
+    rows = [[key, cell(old), cell(new)] for key, (old, new) in changes.items()]
+    return markdown_table(["setting", before.name, after.name], "lll", rows)
 
 
 def _blocks(model: nn.Module) -> dict[str, tuple[int, int, int]]:
@@ -107,18 +102,12 @@ def model_changes(before_name: str, after_name: str) -> str:
         if old.get(name) != new.get(name):
             was, now = old[name][2] if name in old else 0, new[name][2] if name in new else 0
             rows.append(
-                f"| {name} | {_channels(old.get(name))} | {_channels(new.get(name))} | "
-                f"{was:,} → {now:,} ({signed(now - was)}) |"
+                [name, _channels(old.get(name)), _channels(new.get(name)), f"{was:,} → {now:,} ({signed(now - was)})"]
             )
     total_old, total_new = count_parameters(before), count_parameters(after)
-    return "\n".join(
-        [
-            f"| block | {before_name}: channels in → out | {after_name}: channels in → out | parameters |",
-            "| --- | --- | --- | ---: |",
-            *rows,
-            f"| **total** | | | **{total_old:,} → {total_new:,} ({signed(total_new - total_old)})** |",
-        ]
-    )
+    rows.append(["**total**", "", "", f"**{total_old:,} → {total_new:,} ({signed(total_new - total_old)})**"])
+    header = ["block", f"{before_name}: channels in → out", f"{after_name}: channels in → out", "parameters"]
+    return markdown_table(header, "lllr", rows)
 
 
 def _schedule_lines(record: dict, key: str, split: str) -> list[str]:
@@ -164,7 +153,8 @@ def analysis_numbers(record, predictions=None, most: int = 3) -> Markdown:
     Taught in ``notebooks/01_model_1.ipynb``.
     """
     record = record_of(record)
-    key, split = accuracy_key(record), record.get("evaluated_on", "test")
+    split = split_of(record)
+    key = column(split)
     history = record["history"]
     first, best = history[0], max(history, key=lambda row: row[key])
     below = sum(row["train_acc"] < row[key] for row in history)
@@ -189,47 +179,44 @@ def budget_markdown(names: list[str]) -> str:
     budgets = {name: {row["block"]: row for row in conv_budget(get_model(name))} for name in names}
     rank = {"transition": 2.5, "head": 99}  # blocks 1 and 2 run at full resolution, before the transition
     order = sorted({block for b in budgets.values() for block in b}, key=lambda b: rank.get(b) or int(b.split()[-1]))
-    lines = ["| block | " + " | ".join(names) + " |", "| --- |" + " ---: |" * len(names)]
-    for block in order:
-        cells = [
-            f"{b[block]['conv'].split(', ')[1]}: {b[block]['parameters']:,}" if block in b else "–"
-            for b in budgets.values()
+    rows = [
+        [
+            block,
+            *(
+                f"{b[block]['conv'].split(', ')[1]}: {b[block]['parameters']:,}" if block in b else "–"
+                for b in budgets.values()
+            ),
         ]
-        lines.append(f"| {block} | " + " | ".join(cells) + " |")
+        for block in order
+    ]
     totals = [sum(row["parameters"] for row in b.values()) for b in budgets.values()]
-    lines.append("| **total** | " + " | ".join(f"**{t:,}**" for t in totals) + " |")
-    return "\n".join(lines)
+    rows.append(["**total**", *(f"**{t:,}**" for t in totals)])
+    return markdown_table(["block", *names], "l" + "r" * len(names), rows)
 
 
 def hold_rates_markdown(records: list, raw: bool = False) -> str:
     """How many seeds of a sweep held ≥ 99.4 % in each of their last 3 and their last 5 epochs, as a Markdown
     table: the seeds that held, the hold rate (k of n) and its 95 % Wilson interval (``stats.wilson``), the range
     of rates that the recipe itself could have, given only n seeds. ``raw=True`` adds the same rows for the raw
-    weights (``raw_test_acc``) of runs that evaluated a weight average.
+    weights (``Record.accuracies(raw=True)``) of runs that evaluated a weight average.
 
     Taught in ``notebooks/04_model_4.ipynb`` and ``notebooks/05_smaller.ipynb``.
     """
     if not records:
         raise ValueError("no runs to count: give the records of a sweep")
-    key = "val_acc" if records[0].get("evaluated_on") == "validation" else "test_acc"
-    averaged = f"raw_{key}" in records[0]["history"][0]
-    kinds = [("weight average" if averaged else "trained weights", key)] + (
-        [("raw weights", f"raw_{key}")] if raw else []
-    )
-    lines = [
-        "| weights | window | seeds holding | hold rate | 95 % Wilson interval |",
-        "| --- | --- | --- | --- | --- |",
-    ]
-    for label, column in kinds:
+    average = averaged(records[0])
+    kinds = [("weight average" if average else "trained weights", False)]
+    kinds += [("raw weights", True)] if raw and average else []  # without an average the raw weights are evaluated
+    rows = []
+    for label, raw_weights in kinds:
         for window in (HOLD_EPOCHS, STEADY_EPOCHS):
-            held = [r["seed"] for r in records if holds(accuracies(r, column), window, TARGET)]
+            held = [r["seed"] for r in records if holds(accuracies(r, raw_weights), window, TARGET)]
             band = wilson(len(held), len(records))
             seeds = ", ".join(map(str, held)) or "none"
-            lines.append(
-                f"| {label} | last {window} epochs | {seeds} | {len(held)} of {len(records)} | "
-                f"{band.low * 100:.0f}–{band.high * 100:.0f} % |"
-            )
-    return "\n".join(lines)
+            interval = f"{band.low * 100:.0f}–{band.high * 100:.0f} %"
+            rows.append([label, f"last {window} epochs", seeds, f"{len(held)} of {len(records)}", interval])
+    header = ["weights", "window", "seeds holding", "hold rate", "95 % Wilson interval"]
+    return markdown_table(header, "lllll", rows)
 
 
 RF_COLUMNS = ("type", "kernel", "stride", "padding", "output_size", "receptive_field", "jump", "start")
@@ -256,19 +243,10 @@ def receptive_field_changes(before_name: str, after_name: str) -> str:
         )
 
     def cells(row):
-        if not row:
-            return "– | – | –"
-        return f"{row['output_size']} | {row['receptive_field']} | {row['jump']}"
+        return f"{row['output_size']} · {row['receptive_field']} · {row['jump']}" if row else "– · – · –"
 
-    lines = [
-        f"| layer | {before_name}: size · RF · jump | {after_name}: size · RF · jump |",
-        "| --- | --- | --- |",
-    ]
-    lines += [
-        f"| {n} | {cells(old.get(n)).replace(' | ', ' · ')} | {cells(new.get(n)).replace(' | ', ' · ')} |"
-        for n in changed
-    ]
-    return "\n".join(lines)
+    header = ["layer", f"{before_name}: size · RF · jump", f"{after_name}: size · RF · jump"]
+    return markdown_table(header, "lll", [[n, cells(old.get(n)), cells(new.get(n))] for n in changed])
 
 
 def _epoch_seconds(device: str) -> tuple[float, str] | None:
@@ -312,16 +290,15 @@ def search_margin_markdown(result: dict, others: list[str]) -> str:
     unknown = [name for name in others if name not in by_name or by_name[name]["rank"] is None]
     if unknown:
         raise ValueError(f"not ranked in this round: {', '.join(unknown)}; choose among {', '.join(by_name)}")
-    win = window_score(by_name[result["winner"]], w)
-    header = f"| candidate | rank | lowest of last {w}, mean ± std | gap to {result['winner']} | larger spread | "
-    lines = [header + "gap in spreads | verdict |", "| --- | ---: | ---: | ---: | ---: | ---: | --- |"]
-    lines.append(f"| **{result['winner']}** (winner) | 1 | {win.mean:.2f} ± {win.std:.2f} % | – | – | – | – |")
+    winner = result["winner"]
+    win = window_score(by_name[winner], w)
+    rows = [[f"**{winner}** (winner)", "1", f"{win.mean:.2f} ± {win.std:.2f} %", "–", "–", "–", "–"]]
     for name in others:
         c = window_score(by_name[name], w)
         gap, spread = win.mean - c.mean, max(win.std, c.std)
         verdict = "a lead" if gap >= spread and gap > 0 else "a tie"
-        lines.append(
-            f"| {name} | {by_name[name]['rank']} | {c.mean:.2f} ± {c.std:.2f} % | {gap:.2f} | {spread:.2f} | "
-            f"{gap / spread if spread else float('inf'):.1f} | {verdict} |"
-        )
-    return "\n".join(lines)
+        ratio = f"{gap / spread if spread else float('inf'):.1f}"
+        rows.append([name, str(by_name[name]["rank"]), f"{c.mean:.2f} ± {c.std:.2f} %", f"{gap:.2f}", f"{spread:.2f}"])
+        rows[-1] += [ratio, verdict]
+    header = ["candidate", "rank", f"lowest of last {w}, mean ± std", f"gap to {winner}", "larger spread"]
+    return markdown_table([*header, "gap in spreads", "verdict"], "lrrrrrl", rows)

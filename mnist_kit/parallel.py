@@ -28,6 +28,8 @@ import torch
 from .engine import fit
 from .recipes import Recipe
 from .records import save_run
+from .settings import RAY_ADDRESS_ENV, RAY_DEDUP_LOGS_ENV, env
+from .splits import PREFIXES, column
 
 # Runs that share one GPU by default: a guess, not yet measured here (no GPU on the machines this was written
 # on). Model_4 leaves a GPU mostly idle: eight runs side by side on one H100 took about as long as two in a row.
@@ -109,8 +111,7 @@ def outcome_of(job: Job, run, path) -> Outcome:
     """The summary of a finished (or interrupted) ``Run``."""
     last = ""
     if run.history:
-        split = "val" if run.evaluated_on == "validation" else "test"
-        last = f"{split} {run.history[-1][f'{split}_acc']:.2f}% at the last epoch"
+        last = f"{PREFIXES[run.evaluated_on]} {run.history[-1][column(run.evaluated_on)]:.2f}% at the last epoch"
     return Outcome(
         job.stem, job.seed, path, len(run.history), job.epochs, run.interrupted, seconds=run.seconds, last=last
     )
@@ -345,7 +346,7 @@ def _start_ray(ray, n_jobs: int, address: str | None) -> None:
     """Join the cluster at ``address`` (else ``$RAY_ADDRESS``), or start a local Ray of ``n_jobs`` CPUs."""
     if ray.is_initialized():
         return
-    address = address or os.environ.get("RAY_ADDRESS")
+    address = address or env(RAY_ADDRESS_ENV)
     if address:
         ray.init(address=address)
     else:
@@ -354,7 +355,7 @@ def _start_ray(ray, n_jobs: int, address: str | None) -> None:
 
 def _run_ray(jobs: list[Job], n_jobs: int, address: str | None) -> list[Outcome]:
     """One Ray task per job (one CPU each, or a share of a GPU); the driver records each run as it returns."""
-    os.environ.setdefault("RAY_DEDUP_LOGS", "0")  # read when ray is imported: keep every run's epoch lines
+    os.environ.setdefault(RAY_DEDUP_LOGS_ENV, "0")  # read when ray is imported: keep every run's epoch lines
     import ray
 
     _start_ray(ray, n_jobs, address)

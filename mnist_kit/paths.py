@@ -12,10 +12,7 @@ import os
 import tempfile
 from pathlib import Path
 
-DATA_ENV = "MNIST_KIT_DATA"
-RESULTS_ENV = "MNIST_KIT_RESULTS"
-SMOKE_DIR_ENV = "MNIST_KIT_SMOKE_DIR"
-MY_RUNS_ENV = "MNIST_KIT_MY_RUNS"
+from .settings import DATA_ENV, MY_RUNS_ENV, RESULTS_ENV, SMOKE_DIR_ENV, env
 
 _PACKAGE_DIR = Path(__file__).resolve().parent
 
@@ -28,28 +25,30 @@ def project_root() -> Path:
     return Path.cwd()
 
 
+def _folder(variable: str, default: Path) -> Path:
+    """The folder an environment variable names (``~`` expanded), else ``default``."""
+    value = env(variable)
+    return Path(value).expanduser() if value else default
+
+
 def default_data_root() -> Path:
     """``$MNIST_KIT_DATA``, else ``<checkout>/data``."""
-    env = os.environ.get(DATA_ENV)
-    return Path(env).expanduser() if env else project_root() / "data"
+    return _folder(DATA_ENV, project_root() / "data")
 
 
 def default_results_dir() -> Path:
     """``$MNIST_KIT_RESULTS``, else ``<checkout>/results``: where full runs are recorded."""
-    env = os.environ.get(RESULTS_ENV)
-    return Path(env).expanduser() if env else project_root() / "results"
+    return _folder(RESULTS_ENV, project_root() / "results")
 
 
 def my_runs_dir() -> Path:
     """``$MNIST_KIT_MY_RUNS``, else ``<checkout>/my_runs``: a student's own runs (git-ignored), never ``results/``."""
-    env = os.environ.get(MY_RUNS_ENV)
-    return Path(env).expanduser() if env else project_root() / "my_runs"
+    return _folder(MY_RUNS_ENV, project_root() / "my_runs")
 
 
 def smoke_results_dir() -> Path:
     """Smoke runs are recorded here, away from the committed full records."""
-    env = os.environ.get(SMOKE_DIR_ENV)
-    return Path(env).expanduser() if env else Path(tempfile.gettempdir()) / "mnist_kit_smoke"
+    return _folder(SMOKE_DIR_ENV, Path(tempfile.gettempdir()) / "mnist_kit_smoke")
 
 
 def atomic_write_bytes(path: Path, payload: bytes) -> None:

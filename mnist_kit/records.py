@@ -29,12 +29,13 @@ from .engine import Run
 from .models import channel_widths, count_parameters, get_model
 from .paths import atomic_write_bytes, default_results_dir, smoke_results_dir
 from .recipes import FRONTIER, RECIPES, Recipe, get_recipe
+from .splits import PREFIXES, accuracies, column
 from .stats import SweepStats, sweep_summary
 from .studies import get_study
 
 FORMAT = 1
 HISTORY_KEYS = ("epoch", "lr", "train_loss", "train_acc", "seconds")  # plus <split>_loss, <split>_acc
-SPLIT_PREFIX = {"test": "test", "validation": "val"}
+SPLIT_PREFIX = PREFIXES  # grade.py reads it here; splits.PREFIXES is the one table
 
 
 class RecordError(ValueError):
@@ -165,9 +166,10 @@ def validate_record(record: dict, source: str = "record") -> dict:
     need(isinstance(record.get("config", {}), dict), "field 'config' not a JSON object")
     need(record["format"] == FORMAT, f"format {record['format']} is not {FORMAT}")
     need(len(record["history"]) == record["epochs"] > 0, "history length does not match epochs")
-    split = SPLIT_PREFIX.get(record.get("evaluated_on", "test"))
-    need(split is not None, f"evaluated_on is {record.get('evaluated_on')!r}, not one of {list(SPLIT_PREFIX)}")
-    keys = (*HISTORY_KEYS, f"{split}_loss", f"{split}_acc")
+    split = record.get("evaluated_on", "test")
+    need(split in PREFIXES, f"evaluated_on is {split!r}, not one of {list(PREFIXES)}")
+    acc = column(split)
+    keys = (*HISTORY_KEYS, column(split, "loss"), acc)
     for row in record["history"]:
         need(isinstance(row, dict) and all(k in row for k in keys), f"history row lacks {keys}")
         need(
@@ -175,7 +177,7 @@ def validate_record(record: dict, source: str = "record") -> dict:
             f"epoch {row.get('epoch')}: a value is not a finite number",
         )
         need(
-            0 <= row["train_acc"] <= 100 and 0 <= row[f"{split}_acc"] <= 100,
+            0 <= row["train_acc"] <= 100 and 0 <= row[acc] <= 100,
             f"epoch {row['epoch']}: accuracy out of range",
         )
     return record
@@ -220,6 +222,16 @@ class Record(Mapping):
         }
         values["config"] = complete_config(data.get("config", {}))
         return cls(**values, extra={k: v for k, v in data.items() if k not in known})
+
+    @property
+    def split(self) -> str:
+        """The split the run was evaluated on: ``"test"``, or ``"validation"`` for a tuning run."""
+        return self.evaluated_on
+
+    def accuracies(self, raw: bool = False) -> list[float]:
+        """Accuracy per epoch on ``split``; ``raw=True``: the raw weights' where the run evaluated a weight average
+        (``splits.accuracies``)."""
+        return accuracies(self, raw)
 
     def to_dict(self) -> dict:
         """The JSON form, keys in the order ``run_record`` writes them."""

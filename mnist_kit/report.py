@@ -1,5 +1,5 @@
 """Markdown from run records: a notebook's summary, comparison and checklist, the iterations side by side,
-validation candidates, a tuning round, and the README's run tables (one table helper, ``markdown_table``).
+validation candidates, a tuning round, and the README's run tables (every table by ``tables.markdown_table``).
 
 It only renders: which records form a sweep or a frontier point is ``records``' answer, every number is
 ``stats``', every constant ``course``'s. Which tables the README holds, and writing them, is ``readme``'s.
@@ -14,8 +14,8 @@ from pathlib import Path
 from .course import HOLD_EPOCHS, ORIGINAL, PARAMETER_BUDGET, STEADY_EPOCHS, TARGET
 from .models import MODELS, channel_widths, get_model
 from .records import RecordError, candidate_label, config_changes, frontier_points, full_runs, sweeps
+from .splits import accuracies, column, split_of
 from .stats import (
-    accuracies,
     epochs_at_target,
     hold_rate,
     longest_streak,
@@ -25,35 +25,13 @@ from .stats import (
     sweep_summary,
 )
 from .studies import Study, get_study, goal_met, of_kind
+from .tables import change_label, epoch_ranges, markdown_table, signed
 
-__all__ = ["markdown_table", "summary_markdown", "compare_with_original", "checklist_markdown", "iterations_table"]
+__all__ = ["markdown_table", "epoch_ranges", "signed"]  # from tables, where they are written
+__all__ += ["summary_markdown", "compare_with_original", "checklist_markdown", "iterations_table"]
 __all__ += ["validation_table", "tuning_round_markdown", "sweep_markdown", "frontier_table", "ablation_table"]
 
 NOISE_POINTS = 0.1  # a train-test gap smaller than this (in points) is within run-to-run noise
-
-
-def markdown_table(header: list[str], align: str, rows: list[list[str]]) -> str:
-    """A Markdown table: ``align`` has one letter a column, ``l`` (left) or ``r`` (right); empty cells at
-    either end of a row are written bare (``| |``)."""
-    lines = [header, ["---:" if a == "r" else "---" for a in align], *rows]
-    return "\n".join(f"| {' | '.join(map(str, cells)).strip()} |" for cells in lines)
-
-
-def epoch_ranges(epochs: list[int]) -> str:
-    """[3, 5, 6, 7] -> '3, 5–7'."""
-    parts, start = [], None
-    for i, e in enumerate(epochs):
-        if start is None:
-            start = e
-        if i + 1 == len(epochs) or epochs[i + 1] != e + 1:
-            parts.append(str(start) if start == e else f"{start}–{e}")
-            start = None
-    return ", ".join(parts) or "none"
-
-
-def signed(n: int) -> str:
-    """A change with its sign, as a reader writes it: +12, −312 (a true minus), ±0."""
-    return f"+{n:,}" if n > 0 else f"−{-n:,}" if n < 0 else "±0"
 
 
 def _at_target(s) -> str:
@@ -259,13 +237,13 @@ def validation_table(records: list) -> str:
     Every accuracy here is on the validation split (the last 10,000 training images); none reads the test set."""
     groups: dict[str, list] = {}
     for record in records:
-        if record.get("evaluated_on") != "validation":
+        if split_of(record) != "validation":
             raise RecordError(f"{record['recipe']} seed {record['seed']}: not a validation run")
         groups.setdefault(candidate_label(record), []).append(record)
     mean, ranked = statistics.mean, []
     for label, group in groups.items():
         group.sort(key=lambda r: r["seed"])
-        vals = [accuracies(r, "val_acc") for r in group]
+        vals = [accuracies(r) for r in group]
         last, steady = (round(mean(lowest_of_last(v, n) for v in vals), 3) for n in (HOLD_EPOCHS, STEADY_EPOCHS))
         ranked.append((last, steady, label, group, vals))
     rows = []
@@ -291,14 +269,8 @@ def ablation_table(results_dir: Path, study: Study | None = None) -> str:
     rows = []
     for recipe in study.recipes:
         name, base = recipe.name, study.bases.get(recipe.name)
-        change = (
-            "the iteration itself"
-            if base is None
-            else ", ".join(
-                f"{'network' if k == 'model' else k} {a} → {b}"
-                for k, (a, b) in config_changes(study.recipe(base).to_dict(), recipe.to_dict()).items()
-            )
-        )
+        changes = config_changes(study.recipe(base).to_dict(), recipe.to_dict()) if base else {}
+        change = change_label(changes) if base else "the iteration itself"
         group = sorted(found[name], key=lambda r: r["seed"])
         if not group:
             rows.append([name, change, "not run yet", "–", "–", "–"])
@@ -323,7 +295,7 @@ def tuning_round_markdown(tuning: dict, round_number: int = 4) -> str:
     if not runs:
         raise RecordError(f"the tuning record has no round {round_number}")
     split = runs[0]["judged_on"]
-    key = "val_acc" if split == "validation" else "test_acc"
+    key = column(split)
     groups: dict[str, list[dict]] = {}
     for run in runs:
         changes = sorted((k, v) for k, v in run["changes"].items() if k != "seed")  # a scheduler's value is a name

@@ -2,18 +2,17 @@
 ``studies.STUDIES``: one job per recipe and seed, through ``parallel.run_jobs``, one at a time or side by side with
 ``jobs``); ``sweep``, ``frontier``, ``ablation`` and ``search`` are its short forms.
 
-How long a run is depends on one switch, ``MNIST_KIT_SMOKE``: ``1`` makes every run a smoke run (one
-epoch on a small real subset, recorded in a scratch folder); unset or ``0``, runs are full length; any
-other value is an error. ``smoke_mode`` reads it, once, where a run starts: ``python -m mnist_kit train |
-study | sweep | frontier | ablation | search`` reads it and passes ``smoke`` on (``--smoke`` / ``--full`` override it);
-the functions below read it when they are not told ``smoke=`` (the notebooks call them so). The root ``conftest.py``
-(every pytest run, the notebooks' kernels included) and ``.ci/run`` set it to ``1``; nothing else (no CI
-or pytest variable) is consulted. What the notebooks and the command line call.
+How long a run is depends on one switch, ``MNIST_KIT_SMOKE`` (``settings``): ``1`` makes every run a smoke run
+(one epoch on a small real subset, recorded in a scratch folder); unset or ``0``, runs are full length; any
+other value is an error. It is read once, where a run starts: ``python -m mnist_kit train | study |
+sweep | frontier | ablation | search`` reads it and passes ``smoke`` on (``--smoke`` / ``--full`` override it);
+the functions below (``settings.resolves_smoke``) read it when they are not told ``smoke=`` (the notebooks call them so). The root
+``conftest.py`` (every pytest run, the notebooks' kernels included) and ``.ci/run`` set it to ``1``; nothing else
+(no CI or pytest variable) is consulted. What the notebooks and the command line call.
 """
 
 from __future__ import annotations
 
-import os
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,28 +21,23 @@ from .parallel import Job, run_jobs
 from .paths import default_results_dir
 from .recipes import get_recipe
 from .records import record_stem, save_run
+from .settings import SMOKE_ENV, resolves_smoke, smoke_mode
 from .studies import Study, get_study, search_study
 from .study_records import study_records
 from .tuning import load_tuning, round_path, write_round
 
-SMOKE_ENV = "MNIST_KIT_SMOKE"
+__all__ = ["SMOKE_ENV", "smoke_mode", "train_and_record", "run_study", "study_jobs", "study_state"]
+__all__ += ["sweep", "frontier", "ablation", "search", "judge_search"]
 
 
-def smoke_mode() -> bool:
-    """True when ``MNIST_KIT_SMOKE=1``: runs are smoke runs (1 epoch on a small real subset)."""
-    value = os.environ.get(SMOKE_ENV, "0").strip()
-    if value not in ("0", "1", ""):
-        raise ValueError(f"{SMOKE_ENV} must be 1 (smoke runs) or 0 (full runs), got {value!r}")
-    return value == "1"
-
-
+@resolves_smoke
 def train_and_record(recipe, *, smoke: bool | None = None, results_dir=None, stem=None, **fit_args):
     """``fit`` a recipe and record it; returns ``(run, json_path)`` (path None when no epoch finished).
 
     ``smoke`` defaults to ``smoke_mode()``: short runs under pytest and CI, full runs for a student in
     JupyterLab. ``validation=True`` (passed on to ``fit``) is recorded under ``results/validation/``.
     """
-    run = fit(recipe, smoke=smoke_mode() if smoke is None else smoke, **fit_args)
+    run = fit(recipe, smoke=smoke, **fit_args)
     path = save_run(run, results_dir, stem) if run.history else None
     if path is not None:
         kind = "smoke" if run.smoke else ("full" if run.complete else "partial")
@@ -89,6 +83,7 @@ def _stem(recipe, seed: int, epochs: int | None) -> str:
     return f"{record_stem(recipe)}-seed{seed}" + (f"-epochs{epochs}" if epochs and epochs != recipe.epochs else "")
 
 
+@resolves_smoke
 def run_study(
     study: Study | str,
     seeds=None,
@@ -111,7 +106,6 @@ def run_study(
     study = get_study(study) if isinstance(study, str) else study
     if study.kind == "screen":
         raise ValueError(f"{study.name} trains no run records: run tools/screen_ema.py (its docstring says how)")
-    smoke = smoke_mode() if smoke is None else smoke
     seeds = tuple(study.seeds if seeds is None else seeds)
     base = Path(results_dir) if results_dir is not None else default_results_dir()
     todo = study_jobs(study, seeds, names, again=again, smoke=smoke, results_dir=base, **fit_args)

@@ -13,6 +13,7 @@ import statistics
 from dataclasses import dataclass
 
 from .course import HOLD_EPOCHS, STEADY_EPOCHS, TARGET
+from .splits import accuracies as split_accuracies
 
 
 def lowest_of_last(accs: list[float], n: int) -> float:
@@ -79,10 +80,10 @@ def wilson(k: int, n: int, z: float = 1.96) -> Interval:
     return Interval(max(0.0, centre - half), min(1.0, centre + half))
 
 
-def accuracies(record, key: str | None = None) -> list[float]:
-    """A record's accuracy per epoch on the split it was evaluated on (``val_acc`` for a validation run)."""
-    key = key or ("val_acc" if record.get("evaluated_on") == "validation" else "test_acc")
-    return [row[key] for row in record["history"]]
+def accuracies(record, key: str | None = None, raw: bool = False) -> list[float]:
+    """A record's accuracy per epoch on the split it was evaluated on (``splits.accuracies``; ``raw=True``: the raw
+    weights' of a weight-averaged run), or the history column ``key`` when one is named."""
+    return [row[key] for row in record["history"]] if key else split_accuracies(record, raw)
 
 
 @dataclass(frozen=True)

@@ -16,11 +16,13 @@ import math
 from dataclasses import dataclass
 from pathlib import Path
 
+from . import tables
 from .models import MODELS, count_parameters, get_model
 from .paths import atomic_write_bytes
 from .recipes import RECIPES, Recipe
 from .records import RecordError, config_changes
-from .stats import MeanStd, accuracies, lowest_of_last, mean_std
+from .splits import accuracies
+from .stats import MeanStd, lowest_of_last, mean_std
 from .studies import search_study
 from .study_records import is_run_of, study_records
 
@@ -66,8 +68,7 @@ def change_label(which: str, recipe: Recipe) -> str:
     changes = config_changes(base.to_dict(), recipe.to_dict())
     if "model" in changes and MODELS[recipe.model] == MODELS[base.model]:
         del changes["model"]
-    parts = [f"{'network' if k == 'model' else k} {a} → {b}" for k, (a, b) in changes.items()]
-    return ", ".join(parts) or f"{base.name} itself"
+    return tables.change_label(changes) or f"{base.name} itself"
 
 
 @dataclass(frozen=True)
@@ -97,7 +98,7 @@ class Candidate:
 
 def _candidate(name: str, recipe: Recipe, runs: dict, seeds, windows: tuple[int, int]) -> Candidate:
     have = {seed: runs[seed] for seed in sorted(runs) if seed in seeds}
-    accs = [accuracies(record, "val_acc") for _stem, record in have.values()]
+    accs = [accuracies(record) for _stem, record in have.values()]  # validation runs only (is_round_run)
     first = next(iter(have.values()), None)
     parameters = first[1]["parameters"] if first else count_parameters(get_model(recipe.model))
     return Candidate(

@@ -21,7 +21,8 @@ from IPython.display import Markdown, display
 from . import data as mnist_data
 from . import features, plots
 from .course import MODEL_5_BUDGET
-from .engine import SCHEDULERS, predict_test_set
+from .engine import SCHEDULERS
+from .inference import predict_test_set
 from .models import receptive_field_table
 from .plots import drawn_digit_figure, feature_maps_figure  # noqa: F401 (older cells and tests read widgets.*)
 

@@ -220,3 +220,33 @@ def test_one_cycle_tail_fields_reach_the_scheduler():
     three = lr_schedule("onecycle", lr=0.2, epochs=15, steps_per_epoch=10, three_phase=True)
     # phase 2 ends where phase 1 started (0.2 / 25) at twice the warm-up's length, 90 of 150 steps
     assert three[90] == pytest.approx(0.2 / 25, rel=0.01) and default[90] > 2 * three[90]
+
+
+def test_the_preview_is_the_schedule_the_training_steps(mnist_root):
+    """``schedule_trace`` builds its scheduler from the recipe as ``prepare`` does: per batch for OneCycleLR, the
+    rates and momenta that the training's own optimizer sees, step by step."""
+    recipe = get_recipe("model_4").with_overrides(epochs=2)
+    parts = engine.prepare(recipe, torch.device("cpu"), mnist_root, smoke=True)
+    steps = len(parts.train_loader)
+    seen = []
+    for _ in range(recipe.epochs * steps):
+        seen.append((parts.optimizer.param_groups[0]["lr"], parts.optimizer.param_groups[0]["momentum"]))
+        parts.optimizer.step()
+        parts.scheduler.step()
+    rates, momenta = engine.schedule_trace(recipe, steps_per_epoch=steps)
+    assert list(zip(rates, momenta, strict=True)) == seen
+    # the keyword form (a notebook's sliders, the older calls) is the same function: settings replace the recipe's
+    assert engine.schedule_trace(**recipe.schedule(), steps_per_epoch=steps, momentum=recipe.momentum) == (
+        rates,
+        momenta,
+    )
+    assert engine.lr_schedule("multistep") == pytest.approx([0.01] * 5 + [0.001] * 5 + [0.0001] * 5)
+
+
+def test_the_headline_names_the_split_a_run_is_evaluated_on(mnist_root):
+    recipe = get_recipe("model_1").with_overrides(epochs=1)
+    parts = engine.prepare(recipe, torch.device("cpu"), mnist_root, smoke=True)
+    run = engine.Run(recipe, parts.model, "cpu", "CPU", True, "now", "validation")
+    assert ", validation split" in engine.headline(run, parts)
+    run.evaluated_on = "test"
+    assert "split" not in engine.headline(run, parts)

@@ -180,7 +180,7 @@ def test_model_changes_model_4_to_model_5_lists_the_dropped_block():
     assert "| convblock6 | 16 → 14 | – | 2,044 → 0 (−2,044) |" in lines
     assert lines[-2:] == [
         "| head | 14 → 10 | 16 → 10 | 140 → 160 (+20) |",
-        "| **total** | | | **7,774 → 4,836 (−2,938)** |",
+        "| **total** |  |  | **7,774 → 4,836 (−2,938)** |",
     ]
     back = lessons.model_changes("model_5", "model_4").splitlines()
     assert (

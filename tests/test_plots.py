@@ -1,11 +1,16 @@
+from pathlib import Path
+
 import pytest
 import torch
 from test_report import fake_record
 
 from mnist_kit import engine, plots
-from mnist_kit.engine import Predictions
+from mnist_kit.inference import Predictions
 from mnist_kit.models import get_model
 from mnist_kit.recipes import get_recipe
+from mnist_kit.records import load_record
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture
@@ -318,3 +323,15 @@ def test_a_shown_figure_puts_its_alt_text_in_the_notebook_output():
     data, metadata = formatter.format(fig)
     assert data["image/png"] == b"\x89PNG inline"
     assert metadata["image/png"] == {"alt": "A note: a note"}
+
+
+def test_history_plot_of_a_validation_run_draws_its_validation_curves():
+    """A validation record has ``val_*`` columns, no ``test_*``: its curves are named for the split they are on."""
+    record = load_record(ROOT / "results" / "validation" / "m4_ema1-seed1.json")  # weight-averaged, validation
+    assert record.split == "validation" and "test_loss" not in record.history[0]
+    loss_ax, acc_ax = plots.plot_history(record).get_axes()
+    losses = {line.get_label(): list(line.get_ydata()) for line in loss_ax.get_lines()}
+    assert losses["validation"] == [row["val_loss"] for row in record.history]
+    lines = {line.get_label(): list(line.get_ydata()) for line in acc_ax.get_lines()}
+    assert lines["validation (weight average)"] == record.accuracies()
+    assert lines["validation (raw weights)"] == record.accuracies(raw=True) != record.accuracies()

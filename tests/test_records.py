@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 import torch
 
-from mnist_kit import paths, records
+from mnist_kit import paths, records, splits, stats
 from mnist_kit.recipes import get_recipe
 from mnist_kit.records import RecordError, load_record, load_trained_model, save_run
 
@@ -218,3 +218,22 @@ def test_the_frontier_points_of_the_committed_results():
     assert [p.name for p in points] == ["model_4", "slim_6k", "model_5", "slim_4k", "slim_3k"]
     assert all(p.stats.seeds == [11, 12, 13] for p in points)
     assert points[0].parameters == 7774 and points[0].stats.n == 3
+
+
+def test_a_record_knows_its_split_and_its_accuracies():
+    """``Record.split`` and ``Record.accuracies`` (``splits``): the column of the split the run was evaluated on, and
+    with ``raw=True`` the raw weights' where the run evaluated a weight average (else the evaluated weights')."""
+    averaged = load_record(ROOT / "results" / "model_4.json")
+    assert averaged.split == "test" and averaged.accuracies() == [row["test_acc"] for row in averaged.history]
+    assert averaged.accuracies(raw=True) == [row["raw_test_acc"] for row in averaged.history] != averaged.accuracies()
+    validation = load_record(ROOT / "results" / "validation" / "m4_ema1-seed1.json")
+    assert validation.split == "validation" and validation.accuracies() == [r["val_acc"] for r in validation.history]
+    assert validation.accuracies(raw=True) == [row["raw_val_acc"] for row in validation.history]
+    plain = _committed("sweep/model_4-seed1.json")  # no weight average, no evaluated_on: a test run
+    assert records.Record.from_dict(plain).split == "test" == splits.split_of(plain)
+    assert splits.accuracies(plain) == splits.accuracies(plain, raw=True) == [r["test_acc"] for r in plain["history"]]
+    assert stats.accuracies(plain) == splits.accuracies(plain) and stats.accuracies(averaged, "raw_test_acc") == (
+        averaged.accuracies(raw=True)
+    )
+    with pytest.raises(ValueError, match="evaluated_on is 'train'"):
+        splits.split_of({"evaluated_on": "train"})

@@ -5,7 +5,7 @@ import pytest
 import torch
 
 from mnist_kit import widgets
-from mnist_kit.engine import Predictions
+from mnist_kit.inference import Predictions
 from mnist_kit.models import get_model
 from mnist_kit.recipes import get_recipe
 

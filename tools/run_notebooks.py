@@ -27,8 +27,8 @@ from nbconvert.preprocessors import CoalesceStreamsPreprocessor
 sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
 from sync_notebooks import sync  # noqa: E402
 
-from mnist_kit.experiments import COURSE_RUN_ENV  # noqa: E402
 from mnist_kit.paths import atomic_write_bytes  # noqa: E402
+from mnist_kit.settings import COURSE_RUN_ENV  # noqa: E402
 
 
 def run_notebook(path: Path) -> float:

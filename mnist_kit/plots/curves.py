@@ -6,7 +6,8 @@ from __future__ import annotations
 from ..course import HOLD_EPOCHS, MODEL_5_BUDGET, ORIGINAL, PARAMETER_BUDGET, STEADY_EPOCHS, TARGET
 from ..engine import schedule_trace, steps_per_batch
 from ..models import NetSpec, TinyNet, conv_budget
-from ..stats import accuracies, lowest_of_last
+from ..splits import accuracies, averaged, column, split_of
+from ..stats import lowest_of_last
 from .figure import Figure
 from .style import new_figure
 
@@ -36,21 +37,24 @@ def _sweep_alt(records: list) -> str:
 
 
 def plot_history(record) -> Figure:
-    """Loss and accuracy per epoch, train and test, with the 99.4 % target line."""
-    history = record["history"]
+    """Loss and accuracy per epoch, train and test (or validation, for a validation run), with the 99.4 % target
+    line; a weight-averaged run's raw weights too."""
+    history, split = record["history"], split_of(record)
     epochs = [row["epoch"] for row in history]
     fig = new_figure(figsize=(11, 4), alt=_history_alt(record))
     loss_ax, acc_ax = fig.subplots(1, 2)
     loss_ax.plot(epochs, [r["train_loss"] for r in history], "o-", label="train")
-    loss_ax.plot(epochs, [r["test_loss"] for r in history], "s-", label="test")
+    loss_ax.plot(epochs, [r[column(split, "loss")] for r in history], "s-", label=split)
     loss_ax.set(title="Loss (negative log-likelihood)", xlabel="epoch", ylabel="loss")
-    averaged = "raw_test_acc" in history[0]  # the test curve is the weight average's; show the raw weights too
+    average = averaged(record)  # the evaluated curve is the weight average's; show the raw weights too
+    accs, raw = accuracies(record), accuracies(record, raw=True)
     acc_ax.plot(epochs, [r["train_acc"] for r in history], "o-", label="train")
-    acc_ax.plot(epochs, [r["test_acc"] for r in history], "s-", label="test (weight average)" if averaged else "test")
-    if averaged:
-        acc_ax.plot(epochs, [r["raw_test_acc"] for r in history], "^:", color="grey", label="test (raw weights)")
+    acc_ax.plot(epochs, accs, "s-", label=f"{split} (weight average)" if average else split)
+    if average:
+        acc_ax.plot(epochs, raw, "^:", color="grey", label=f"{split} (raw weights)")
     _target_line(acc_ax)
-    low = min(min(r["train_acc"], r["test_acc"], r.get("raw_test_acc", 100)) for r in history[2:] or history)
+    start = 2 if len(history) > 2 else 0
+    low = min(min(r["train_acc"], a, b) for r, a, b in zip(history[start:], accs[start:], raw[start:], strict=True))
     acc_ax.set_ylim(max(0, min(low, TARGET) - 0.3), 100)
     acc_ax.set(title="Accuracy", xlabel="epoch", ylabel="accuracy (%)")
     for ax in (loss_ax, acc_ax):
@@ -101,7 +105,7 @@ def plot_schedule(recipe, steps_per_epoch: int = 469) -> Figure:
     """
     per_batch = steps_per_batch(recipe.scheduler)
     steps = steps_per_epoch if per_batch else 1  # 469 batches of 128 make one epoch of 60,000 images
-    rates, momenta = schedule_trace(**recipe.schedule(), steps_per_epoch=steps, momentum=recipe.momentum)
+    rates, momenta = schedule_trace(recipe, steps_per_epoch=steps)
     x = [1 + i / steps for i in range(len(rates))]  # epoch e runs from x = e to x = e + 1
     fig = new_figure(
         figsize=(7, 4.6),
