@@ -22,6 +22,7 @@ import sys
 from .paths import project_root
 from .recipes import RECIPES
 from .studies import STUDIES, get_study, of_kind
+from .study_cli import parallel_options, study, study_parser
 
 DEVICES = ("cpu", "cuda", "mps")  # devices.DEVICES, named here so that --help and report need no torch
 
@@ -74,7 +75,7 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
     sweep = commands.add_parser("sweep", help="train one recipe on several seeds and record each run")
     sweep.add_argument("recipe", choices=list(RECIPES), help="which iteration to train")
     sweep.add_argument("--seeds", type=int, nargs="+", required=True, help="e.g. --seeds 1 2 3")
-    study = _study_parser(commands, STUDIES if registry is None else registry)
+    study = study_parser(commands, STUDIES if registry is None else registry)
     frontier, ablation = _frontier_and_ablation_parsers(commands)
     search = _search_parser(commands)
     _add_parallel_options(study, sweep, frontier, ablation, search)
@@ -95,12 +96,7 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
     report.add_argument("--root", help="the folder holding README.md and docs/ (default: the checkout)")
     report.add_argument("--results-dir", help="default: ./results")
 
-    grade = commands.add_parser(
-        "grade",
-        help="check a run record, or a folder of student folders, against the assignment's rules, on numbers its "
-        "weights confirm (exit 0 pass, 1 a rule fails or tampered or copied, 2 usage, 3 unverified)",
-    )
-    _add_grade_options(grade)
+    _add_grade_parser(commands)
 
     lab = commands.add_parser("lab", help="prepare MNIST, then open the notebooks in JupyterLab (what `make lab` does)")
     test = commands.add_parser(
@@ -110,16 +106,6 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
     for sub in (lab, test):
         sub.add_argument("--data-root", help="folder holding MNIST/raw (default: $MNIST_KIT_DATA or ./data)")
     return parser
-
-
-def _study_parser(commands, registry):
-    study = commands.add_parser("study", help="run a study (its recipes on its seeds), print its table, judge its goal")
-    study.add_argument("names", nargs="*", metavar="NAME", help=f"one or more of: {', '.join(registry)}")
-    study.add_argument("--list", action="store_true", help="list every study with its records present or missing")
-    study.add_argument("--seeds", type=int, nargs="+", help="default: the study's")
-    study.add_argument("--again", action="store_true", help="retrain seeds already recorded (default: skip them)")
-    study.add_argument("--judge", action="store_true", help="train nothing: judge it from its records, print its table")
-    return study
 
 
 def _frontier_and_ablation_parsers(commands):
@@ -164,7 +150,12 @@ def _search_parser(commands):
     return search
 
 
-def _add_grade_options(grade) -> None:
+def _add_grade_parser(commands) -> None:
+    grade = commands.add_parser(
+        "grade",
+        help="check a run record, or a folder of student folders, against the assignment's rules, on numbers its "
+        "weights confirm (exit 0 pass, 1 a rule fails or tampered or copied, 2 usage, 3 unverified)",
+    )
     grade.add_argument("record", help="a run record (my_runs/model_1.json), or a folder of one folder per student")
     grade.add_argument("--csv", help="a folder's gradebook: one row per student (written atomically)")
     grade.add_argument("--feedback", help="a folder's feedback: one Markdown file per student, in this folder")
@@ -216,7 +207,7 @@ def main(argv=None, registry=None) -> int:
         if args.command == "search" and args.judge:
             return _judge(args)
         if args.command == "study":
-            return _study(args, registry)
+            return study(args, registry)
         return _train(args)
     except (DataError, ValueError) as exc:  # RecordError is a ValueError
         print(f"error: {exc}", file=sys.stderr)
@@ -239,20 +230,20 @@ def _train(args) -> int:
     try:
         if args.command == "frontier":
             _paths, finished = frontier(
-                args.networks, args.seeds, again=args.again, **common, **_parallel(args, device)
+                args.networks, args.seeds, again=args.again, **common, **parallel_options(args, device)
             )
             return 0 if finished else 130
         if args.command == "ablation":
-            _paths, finished = ablation(args.names, args.seeds, **common, **_parallel(args, device))
+            _paths, finished = ablation(args.names, args.seeds, **common, **parallel_options(args, device))
             return 0 if finished else 130
         if args.command == "search":
-            search_args = dict(again=args.again, **common, **_parallel(args, device))
+            search_args = dict(again=args.again, **common, **parallel_options(args, device))
             _paths, finished = search(args.which, args.names, args.seeds, **search_args)
             return 0 if finished else 130
         recipe = get_recipe(args.recipe).with_overrides(pipeline=args.pipeline)
         common["validation"] = args.val
         if args.command == "sweep":
-            _paths, finished = sweep(recipe, args.seeds, **common, **_parallel(args, device))
+            _paths, finished = sweep(recipe, args.seeds, **common, **parallel_options(args, device))
             return 0 if finished else 130
     except RunsFailed as exc:
         print(f"error: {exc}; the other runs are recorded", file=sys.stderr)
@@ -262,76 +253,6 @@ def _train(args) -> int:
     if path is None:
         print("No epoch finished; nothing recorded.")
     return 130 if run.interrupted else 0
-
-
-def _study(args, registry) -> int:
-    """``study --list``, ``study NAME ... --judge``, or train each study, print its table and its judgement."""
-    from .engine import get_device
-    from .parallel import RunsFailed
-    from .runs import smoke_mode
-
-    if args.list:
-        return _list(registry, args.results_dir)
-    if not args.names:
-        raise ValueError(f"name a study (or --list): one of {', '.join(registry)}")
-    studies = [get_study(name, registry) for name in args.names]  # an unknown name stops before any run
-    smoke = smoke_mode() if args.smoke is None else args.smoke
-    device = (args.device or "cpu") if args.backend == "ray" else get_device(args.device)
-    for study in studies:
-        if not args.judge:
-            try:
-                finished = _run_study(args, study, smoke, device)
-            except RunsFailed as exc:
-                print(f"error: {exc}; the other runs are recorded", file=sys.stderr)
-                return 1
-            if not finished:
-                return 130
-        _report_study(study, args.results_dir, smoke and not args.judge, judge_round=args.judge)
-    return 0
-
-
-def _run_study(args, study, smoke: bool, device) -> bool:
-    from .runs import run_study
-
-    options = dict(smoke=smoke, results_dir=args.results_dir, epochs=args.epochs, device=device)
-    options.update(data_root=args.data_root, again=args.again, **_parallel(args, device))
-    return run_study(study, args.seeds, **options)[1]
-
-
-def _report_study(study, results_dir, smoke: bool, judge_round: bool) -> None:
-    """A study's table and its judgement, from its records (``smoke``: its smoke runs); ``judge_round``: a search's
-    round is judged first (a search that just ran judged its own)."""
-    from .paths import default_results_dir
-    from .readme import study_table
-    from .runs import judge_search
-    from .studies import judge
-    from .study_records import records_of
-
-    results_dir = results_dir or default_results_dir()
-    if study.kind == "search" and judge_round:
-        print(judge_search(results_dir, study))
-    print(study_table(study, results_dir, smoke=smoke))
-    if study.goal is not None:
-        print(judge(study, records_of(study, results_dir, smoke)).line())
-
-
-def _list(registry, results_dir) -> int:
-    from .runs import study_state
-
-    width = max(map(len, registry))
-    for study in registry.values():
-        seeds = f"seeds {study.seeds[0]}-{study.seeds[-1]}" if len(study.seeds) > 1 else f"seed {study.seeds[0]}"
-        state = study_state(study, results_dir)
-        print(f"{study.name:<{width}}  {study.kind:<8}  {study.split:<10}  {seeds:<12}  {state}: {study.what}")
-    return 0
-
-
-def _parallel(args, device) -> dict:
-    """``jobs``, ``backend`` and ``ray_address`` for sweep, frontier and ablation."""
-    from .parallel import default_jobs
-
-    jobs = args.jobs if args.jobs is not None else default_jobs(device)
-    return dict(jobs=jobs, backend=args.backend, ray_address=args.ray_address)
 
 
 def _judge(args) -> int:
@@ -384,7 +305,7 @@ def _grade(args) -> int:
         from .retrain import retrain
 
         device = (args.device or "cpu") if args.backend == "ray" else get_device(args.device)
-        print(retrain(paths, device=device, smoke=args.smoke, **_parallel(args, device)))
+        print(retrain(paths, device=device, smoke=args.smoke, **parallel_options(args, device)))
     return 0 if Path(args.record).is_dir() else result.exit_status
 
 

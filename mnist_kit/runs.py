@@ -6,9 +6,9 @@ How long a run is depends on one switch, ``MNIST_KIT_SMOKE`` (``settings``): ``1
 (one epoch on a small real subset, recorded in a scratch folder); unset or ``0``, runs are full length; any
 other value is an error. It is read once, where a run starts: ``python -m mnist_kit train | study |
 sweep | frontier | ablation | search`` reads it and passes ``smoke`` on (``--smoke`` / ``--full`` override it);
-the functions below (``settings.resolves_smoke``) read it when they are not told ``smoke=`` (the notebooks call them so). The root
-``conftest.py`` (every pytest run, the notebooks' kernels included) and ``.ci/run`` set it to ``1``; nothing else
-(no CI or pytest variable) is consulted. What the notebooks and the command line call.
+the functions below (``settings.resolves_smoke``) read it when they are not told ``smoke=`` (the notebooks call
+them so). The root ``conftest.py`` (every pytest run, the notebooks' kernels included) and ``.ci/run`` set it
+to ``1``; nothing else (no CI or pytest variable) is consulted. What the notebooks and the command line call.
 """
 
 from __future__ import annotations
