@@ -18,6 +18,7 @@ import torch
 from .check_training import EVAL_MODE, PILED_UP, _as_float, _network, kit_step, mnist_images, run_watched
 from .engine import test
 from .fast_data import TensorLoader
+from .settings import resolve_smoke
 from .verdict import Verdict, failed, passed, sentence
 
 QUICK_IMAGES, QUICK_TEST_IMAGES = 5000, 1000  # a full quick run: its time on one CPU thread is in the tests' notes
@@ -106,9 +107,7 @@ def _test_loader(n: int) -> TensorLoader:
 
 
 def _sizes(images, smoke) -> tuple[int, int]:
-    from .runs import smoke_mode
-
-    smoke = smoke_mode() if smoke is None else smoke
+    smoke = resolve_smoke(smoke)
     if images is not None:
         return images, SMOKE_QUICK_TEST_IMAGES if smoke else QUICK_TEST_IMAGES
     return (SMOKE_QUICK_IMAGES, SMOKE_QUICK_TEST_IMAGES) if smoke else (QUICK_IMAGES, QUICK_TEST_IMAGES)
@@ -152,7 +151,7 @@ def quick_run(
 def _point(model, test_loader, seen: int, losses: list[float]) -> dict:
     """One point of the curve, printed: images seen, the mean training loss since the last point, test accuracy."""
     _, accuracy = test(model, "cpu", test_loader, verbose=False)
-    point = dict(images=seen, train_loss=sum(losses) / len(losses), test_acc=accuracy)
+    point = dict(images=seen, train_loss=sum(losses) / len(losses), accuracy=accuracy)
     print(f"{seen:>7,} images seen: training loss {point['train_loss']:.3f}, test accuracy {accuracy:5.2f} %")
     return point
 
@@ -160,7 +159,7 @@ def _point(model, test_loader, seen: int, losses: list[float]) -> dict:
 def _quick_verdict(curve: list[dict], n_test: int, seconds: float) -> Verdict:
     first, last = curve[0], curve[-1]
     line = (
-        f"After {last['images']:,} images: {last['test_acc']:.2f} % of {n_test:,} test images right; the training "
+        f"After {last['images']:,} images: {last['accuracy']:.2f} % of {n_test:,} test images right; the training "
         f"loss fell from {first['train_loss']:.2f} to {last['train_loss']:.2f}."
     )
     if last["train_loss"] < first["train_loss"]:

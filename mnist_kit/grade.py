@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .course import HOLD_EPOCHS, PARAMETER_BUDGET, TARGET
-from .records import SPLIT_PREFIX, Record, record_of
+from .records import Record, record_of
 from .report import epoch_ranges
+from .splits import accuracies, column, split_of
 
 MAX_EPOCHS = 15  # the assignment's limit on training length
 
@@ -100,12 +101,7 @@ def epochs_rule(epochs: int) -> Rule:
 
 def accuracy_key(record: dict) -> str:
     """The history column of a record's accuracy: ``test_acc``, or ``val_acc`` for a validation-split run."""
-    return f"{SPLIT_PREFIX[record.get('evaluated_on', 'test')]}_acc"
-
-
-def accuracies(record: dict) -> list[float]:
-    """The record's accuracy per epoch, on whichever split it was evaluated on."""
-    return [row[accuracy_key(record)] for row in record["history"]]
+    return column(split_of(record))
 
 
 def grade(record_or_path) -> Grade:
@@ -114,7 +110,7 @@ def grade(record_or_path) -> Grade:
     Raises ``records.RecordError`` when the file is missing or malformed."""
     record = record_of(record_or_path)
     source = record["recipe"] if isinstance(record_or_path, (dict, Record)) else str(Path(record_or_path))
-    split = record.get("evaluated_on", "test")
+    split = split_of(record)
     notes = []
     if split != "test":
         notes.append(f"not a test result: accuracy on the {split} split, graded on the same rules")
@@ -201,7 +197,7 @@ def judge(source: str, record, evidence=None, copied_from: str | None = None, pr
         notes = (*verified_notes(record, None), *base.notes)
         verdict, why = ("error", problem) if problem else ("unverified", f"no weights ({UNVERIFIED_HINT})")
         return Verified(Grade(source, base.rules, notes), verdict, (why,))
-    split = record.get("evaluated_on", "test")
+    split = split_of(record)
     accs = accuracies(record)[:-1] + [round(evidence.accuracy, 2)]  # the last epoch as the weights score it
     rules = (parameters_rule(evidence.parameters), accuracy_rule(accs, split), epochs_rule(record["epochs"]))
     result = Grade(source, rules, (*verified_notes(record, evidence), *base.notes))

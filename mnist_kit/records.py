@@ -35,7 +35,6 @@ from .studies import get_study
 
 FORMAT = 1
 HISTORY_KEYS = ("epoch", "lr", "train_loss", "train_acc", "seconds")  # plus <split>_loss, <split>_acc
-SPLIT_PREFIX = PREFIXES  # grade.py reads it here; splits.PREFIXES is the one table
 
 
 class RecordError(ValueError):

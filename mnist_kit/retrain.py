@@ -17,6 +17,8 @@ from .parallel import Job, RunsFailed, run_jobs
 from .paths import default_results_dir
 from .recipes import Recipe
 from .records import current_sweep, load_record
+from .settings import resolve_smoke
+from .splits import accuracies
 from .verify import CUSTOM
 
 
@@ -30,14 +32,13 @@ def recipe_of(record) -> Recipe:
 def seed_spread(recipe: Recipe, results_dir=None) -> float | None:
     """Highest minus lowest final accuracy over the course's recorded seeds of this recipe (None: no sweep)."""
     folder = Path(results_dir or default_results_dir()) / "sweep"
-    finals = [r.history[-1]["test_acc"] for r in current_sweep(folder, recipe)] if folder.is_dir() else []
+    finals = [r.accuracies()[-1] for r in current_sweep(folder, recipe)] if folder.is_dir() else []
     return round(max(finals) - min(finals), 2) if len(finals) > 1 else None
 
 
 def compare(student: str, record, again) -> str:
     """How the retrained curve (``again``) compares with the recorded one, in one line."""
-    key = "val_acc" if record.evaluated_on == "validation" else "test_acc"
-    old, new = [row[key] for row in record.history], [row[key] for row in again.history]
+    old, new = accuracies(record), accuracies(again)
     if again.smoke:
         return f"{student}: retrained as a smoke run ({len(new)} epoch on a subset): it trains; nothing to compare"
     if old == new:
@@ -57,9 +58,7 @@ def compare(student: str, record, again) -> str:
 def retrain(paths: dict, *, device="cpu", jobs=1, backend="local", ray_address=None, smoke=None, out=None) -> str:
     """Train every ``{student: record path}`` again (custom networks aside) and compare; returns the report.
     Retrained records go to ``out`` (default: a new temporary folder), never beside the submissions."""
-    from .runs import smoke_mode
-
-    smoke = smoke_mode() if smoke is None else smoke
+    smoke = resolve_smoke(smoke)
     out = Path(out or tempfile.mkdtemp(prefix="retrain-"))
     records = {student: load_record(path) for student, path in paths.items()}
     lines, jobs_list = [], []

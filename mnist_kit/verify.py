@@ -28,6 +28,7 @@ from .fast_data import TensorLoader
 from .models import count_parameters, get_model
 from .paths import default_results_dir
 from .records import Record
+from .settings import DATA_ENV
 
 # Re-evaluated minus recorded correct images, allowed either way. Measured by tools/grade_tolerance.py on 42
 # committed test records (the five lessons' runs, model_4-classic, 21 frontier runs, 15 of Model_4's sweep; trained
@@ -162,7 +163,7 @@ def _verify_in_child(json_path: Path, record: Record, data_root, timeout: float)
     class_name = record.model[len(CUSTOM) :]
     source = network_source(json_path, class_name)
     args = [str(source), class_name, str(json_path.with_suffix(".pt")), record.evaluated_on, str(record.smoke)]
-    env = dict(os.environ, **({"MNIST_KIT_DATA": str(data_root)} if data_root is not None else {}))
+    env = dict(os.environ, **({DATA_ENV: str(data_root)} if data_root is not None else {}))
     command = [sys.executable, "-m", "mnist_kit.verify", *args]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=timeout, cwd=source.parent, env=env)

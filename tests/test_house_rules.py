@@ -85,6 +85,6 @@ def test_the_smoke_switch_is_resolved_in_one_place():
 
 def test_which_split_a_column_belongs_to_is_decided_in_splits_only():
     # engine.evaluate writes the columns; notebook 1 shows its source as it is (tests/test_notebook_sources.py),
-    # so it changes when that lesson is next run. grade.py still has its own table, SPLIT_PREFIX (no literal).
+    # so it changes when that lesson is next run. Every other module asks splits.
     pattern = r"[\'\"](val|test)_(acc|loss)[\'\"]|[\'\"]val[\'\"]"
     assert _outside("splits.py", pattern, {"engine.py": ("evaluate",)}) == []
