@@ -79,10 +79,11 @@ def students(tmp_path_factory):
 
 
 def make(course, target: str) -> None:
-    """A Makefile target in the course copy, without its package install (``-o setup``: already installed)."""
+    """A Makefile target in the course copy, without its package installs (``-o setup -o setup-test``: already
+    installed; an install here would point this interpreter's editable install at the temporary copy)."""
     env = dict(os.environ, PYTHONPATH=str(course))
-    done = subprocess.run(["make", "-o", "setup", target, f"PYTHON={sys.executable}"], cwd=course, env=env,
-                          capture_output=True, text=True)  # fmt: skip
+    command = ["make", "-o", "setup", "-o", "setup-test", target, f"PYTHON={sys.executable}"]
+    done = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
 
 
