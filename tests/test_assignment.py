@@ -20,8 +20,9 @@ import torch
 from mnist_kit.__main__ import main
 from mnist_kit.data import MEAN, STD, load_idx_tensors
 from mnist_kit.models import get_model
-from mnist_kit.paths import default_results_dir, project_root
+from mnist_kit.paths import default_data_root, default_results_dir, project_root
 from mnist_kit.records import load_record
+from mnist_kit.settings import DATA_ENV
 from mnist_kit.verify import verify
 
 RESULTS = default_results_dir()
@@ -82,6 +83,7 @@ def make(course, target: str) -> None:
     """A Makefile target in the course copy, without its package installs (``-o setup -o setup-test``: already
     installed; an install here would point this interpreter's editable install at the temporary copy)."""
     env = dict(os.environ, PYTHONPATH=str(course))
+    env.setdefault(DATA_ENV, str(default_data_root()))  # the copy has no data/: its kernels read this checkout's MNIST
     command = ["make", "-o", "setup", "-o", "setup-test", target, f"PYTHON={sys.executable}"]
     done = subprocess.run(command, cwd=course, env=env, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
