@@ -107,9 +107,13 @@ def title(path: Path) -> str:
     raise ValueError(f"{path} has no '# ' heading")
 
 
+def markdown_words(path: Path) -> int:
+    """How many words a notebook's Markdown cells hold (its code and outputs aside): what a reader reads."""
+    return sum(len(text.split()) for text in _markdown_cells(path))
+
+
 def reading_minutes(path: Path) -> int:
-    words = sum(len(text.split()) for text in _markdown_cells(path))
-    return math.ceil(words / WORDS_PER_MINUTE)
+    return math.ceil(markdown_words(path) / WORDS_PER_MINUTE)
 
 
 def lessons_table(root: Path) -> str:

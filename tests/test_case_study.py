@@ -149,7 +149,7 @@ def test_no_count_from_the_records_is_typed_into_the_prose():
 
 
 def test_it_reads_within_an_hour():
-    words = sum(len(source.split()) for source in _markdown(_nb(CASE)))
+    words = launch.markdown_words(CASE)
     assert words <= 5000, f"{words} words of Markdown"
 
 
