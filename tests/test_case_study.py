@@ -8,7 +8,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from mnist_kit import checks, course, records, stats, studies, tuning
+from mnist_kit import checks, course, launch, records, stats, studies, tuning
 from mnist_kit.paths import default_results_dir
 from mnist_kit.recipes import FRONTIER_2, get_recipe
 
