@@ -54,10 +54,11 @@ def test_notebook_is_a_full_run_lab_report(path):
         "## Analysis",
         "## Target against achieved",
         "## Takeaways",
+        "## Questionnaire",
         "## Exercises",
     ):
         assert section in headings, section
-    assert headings[-2:] == ["## Takeaways", "## Exercises"], "a lesson ends with takeaways, then exercises"
+    assert headings[-3:] == ["## Takeaways", "## Questionnaire", "## Exercises"], "how a lesson closes"
     code = [cell for cell in nb.cells if cell.cell_type == "code"]
     assert all(cell.execution_count for cell in code), "every code cell keeps its execution count"
     assert [cell.execution_count for cell in code] == list(range(1, len(code) + 1)), "run top to bottom once"

@@ -5,7 +5,9 @@
 Copies the checkout's tracked files into the folder, leaving out ``notebooks/solutions/``, the instructor's
 ``assignment/`` (the students get its nbgrader release, ``assignment/release/cnn_budget/``, as ``assignment/``),
 ``tools/release.py``, the tests and ``docs/INSTRUCTOR.md``. In the copy, each lesson's sentence pointing at its worked
-solutions is removed (nothing links to what is left out) and the checkers (``mnist_kit/verdict.py``'s switch) show
+solutions is removed (nothing links to what is left out), the code a student writes in a build-it cell (between
+``### BEGIN SOLUTION`` and ``### END SOLUTION``, as nbgrader marks it) is blanked to ``raise NotImplementedError``, and
+the checkers (``mnist_kit/verdict.py``'s switch) show
 no worked answers
 (``ANSWERS_SHOWN = False``: ``reveal()`` and ``show_answer=True`` say to ask the instructor). The folder is replaced
 as a whole.
@@ -68,6 +70,27 @@ def strip_solution_links(path: Path) -> None:
     nbformat.write(notebook, path)
 
 
+SOLUTION = re.compile(r"^([ \t]*)### BEGIN SOLUTION\n.*?^[ \t]*### END SOLUTION[ \t]*$", re.M | re.S)
+BLANK = '{0}# YOUR CODE HERE\n{0}raise NotImplementedError("write this part, then run the checker below")'
+
+
+def blank_solutions(source: str) -> str:
+    """A build-it cell's source with each marked answer replaced by a placeholder at the answer's indentation."""
+    return SOLUTION.sub(lambda m: BLANK.format(m.group(1)), source)
+
+
+def blank_build_cells(path: Path) -> int:
+    """Blank every marked answer in a notebook's code cells and clear those cells' outputs; returns how many."""
+    notebook, blanked = nbformat.read(path, as_version=4), 0
+    for cell in notebook.cells:
+        if cell.cell_type == "code" and SOLUTION.search(cell.source):
+            cell.source, cell.outputs, cell.execution_count = blank_solutions(cell.source), [], None
+            blanked += 1
+    if blanked:
+        nbformat.write(notebook, path)
+    return blanked
+
+
 def hide_answers(checks: Path) -> None:
     """Turn the worked answers off in the copy's ``mnist_kit/verdict.py``."""
     text = checks.read_text()
@@ -89,6 +112,8 @@ def release(out: Path, root: Path = ROOT, assignment: Path = ASSIGNMENT) -> Path
     shutil.copytree(assignment, out / "assignment")
     for lesson in [*sorted((out / "notebooks").glob("*.ipynb")), *sorted(out.rglob("*.md"))]:
         strip_solution_links(lesson)
+    for lesson in sorted((out / "notebooks").glob("*.ipynb")):
+        blank_build_cells(lesson)
     hide_answers(out / "mnist_kit" / "verdict.py")
     return out
 
