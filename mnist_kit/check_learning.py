@@ -5,7 +5,7 @@
 
 Both train a copy of the network (yours stays as it was) with SGD at the recipe's rate and momentum, with your step
 or the kit's (``kit_step``). ``quick_run`` shrinks under the smoke switch (``MNIST_KIT_SMOKE=1``, as in the tests and
-CI) to a few hundred images. Taught in lesson 1's build-it cells.
+CI) to a few hundred images. Taught in ``notebooks/01_model_1.ipynb``'s build-it cells.
 """
 
 from __future__ import annotations

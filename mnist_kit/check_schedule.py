@@ -8,7 +8,8 @@
 for OneCycleLR, after every epoch otherwise, and compares each step's learning rate and momentum with
 ``engine.schedule_trace`` of the recipe. ``update(average, weights, decay)`` returns the new average of two tensors
 (or updates ``average`` in place and returns nothing); it is compared with ``torch.optim.swa_utils.AveragedModel``
-and its EMA rule, the average ``engine.make_averaged`` keeps, over a short sequence of weights.
+and its EMA rule, the average ``engine.make_averaged`` keeps, over a short sequence of weights. Taught in
+``notebooks/03_model_3.ipynb`` (``scheduler``) and ``notebooks/04_model_4.ipynb`` (both).
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@
 A step is compared with ``kit_step`` (one batch through ``engine.train``): the loss it returns and every weight
 and BatchNorm statistic after it. Two steps run, the second after the network was put in eval mode (as an
 evaluation leaves it), so a forgotten ``optimizer.zero_grad()`` (gradients pile up from step 1) and a forgotten
-``model.train()`` are each caught and named. Taught in lesson 1's build-it cells.
+``model.train()`` are each caught and named. Taught in ``notebooks/01_model_1.ipynb``'s build-it cells.
 """
 
 from __future__ import annotations
