@@ -5,7 +5,8 @@ at each convolution and at global average pooling (Model_1: block 1, block 2, tr
 head). Block by block the layers, the convolution's settings, the output shape, the parameters and the receptive
 field are compared, and the first difference gets a hint that says what to change and why; the course's layers
 are shown only with ``show_answer=True``. A ReLU written as ``F.relu`` in ``forward`` is found too (what follows
-the convolution never sees a negative number); a functional dropout is not. Taught in ``notebooks/01_model_1.ipynb``'s build-it cells.
+the convolution never sees a negative number); a functional dropout is not.
+Taught in ``notebooks/01_model_1.ipynb``'s build-it cells.
 """
 
 from __future__ import annotations
