@@ -39,27 +39,28 @@ class Lesson:
 LESSONS = (
     Lesson(
         "notebooks/01_model_1.ipynb",
-        "the network all four iterations share; output size, receptive field and parameters worked by hand; the "
-        "training loop, augmentation, reading a run's record",
+        "you write the network all four iterations share and its training step, each checked against the kit's; "
+        "output size, receptive field and parameters worked by hand; the first loss and one batch learned by heart",
     ),
     Lesson(
         "notebooks/02_model_2.ipynb",
-        "narrowing a block to fit the parameter budget; what each change does on its own, against the spread across "
-        "seeds",
+        "you narrow the network to fit the parameter budget, checked block by block; what each change does on its "
+        "own, against the spread across seeds",
     ),
     Lesson(
         "notebooks/03_model_3.ipynb",
-        "what the augmentation and the learning-rate schedule each buy, with the network unchanged",
+        "you write the learning-rate schedule, checked step by step; what the augmentation and the schedule each "
+        "buy, with the network unchanged",
     ),
     Lesson(
         "notebooks/04_model_4.ipynb",
-        "one-cycle learning rate and a weight average; choosing on validation, reporting on test; steady or lucky (a "
-        "seed sweep); the four side by side; what the network sees, and a digit you draw",
+        "you write the one-cycle schedule and the weight average; choosing on validation, reporting on test; the "
+        "four side by side; what the network sees, and a digit you draw",
     ),
     Lesson(
         "notebooks/05_smaller.ipynb",
-        "where the parameters go and the moves that save them; a smaller network chosen on validation; a search with "
-        "a rule fixed in advance; the parameter-budget frontier",
+        "where the parameters go and the moves that save them; you write a smaller network chosen on validation, "
+        "checked block by block",
     ),
     Lesson(
         "notebooks/06_steady_or_lucky.ipynb",
