@@ -219,3 +219,9 @@ def test_solutions_are_executed_in_full_with_their_times(path):
     shown = _shown_text(nb)
     assert "Full run" in shown and "SMOKE RUN" not in shown
     assert "on a CPU" in shown and "on a GPU" in shown, "each solution says how long it takes on a CPU and a GPU"
+
+
+def test_the_notebooks_weigh_at_most_2_mb_together():
+    """Light in git and quick to open: the lessons, the case study and their solutions, outputs and figures included."""
+    weight = sum(path.stat().st_size for path in NOTEBOOKS + SOLUTIONS)
+    assert weight <= 2_000_000, f"{weight:,} bytes"
