@@ -57,12 +57,13 @@ def _headings(nb) -> list[str]:
 
 
 def _section(nb, heading: str) -> str:
+    """The Markdown from one ``## `` heading line to the next, wherever the cells break."""
     found, inside = [], False
-    for source in _markdown(nb):
-        if source.startswith("## "):
-            inside = source.splitlines()[0] == heading
+    for line in "\n".join(_markdown(nb)).splitlines():
+        if line.startswith("## "):
+            inside = line == heading
         if inside:
-            found.append(source)
+            found.append(line)
     return "\n".join(found)
 
 
