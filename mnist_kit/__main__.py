@@ -111,7 +111,7 @@ def build_parser(registry=None) -> argparse.ArgumentParser:
 def _frontier_and_ablation_parsers(commands):
     frontier = commands.add_parser(
         "frontier",
-        help="train the parameter-budget frontier (notebook 5): each network on Model_4's recipe, then on attempt 2's",
+        help="train the parameter-budget frontier (notebooks 5, 6): each network on Model_4's recipe, then attempt 2's",
     )
     series = [name for study in of_kind("frontier") for name in study.recipe_names]
     frontier.add_argument(

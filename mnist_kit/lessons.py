@@ -282,7 +282,7 @@ def search_margin_markdown(result: dict, others: list[str]) -> str:
     """The winner of a search's round (``tuning.load_round``) against ``others`` (say, the candidate it replaces
     and the runner-up), on the judged window: each one's mean ± std over its seeds, the gap to the winner, the
     larger of the two spreads and the gap in spreads: at least one spread is a lead, less is a tie
-    (``tuning.pick``'s rule). Taught in ``notebooks/05_smaller.ipynb``."""
+    (``tuning.pick``'s rule). Taught in ``notebooks/06_steady_or_lucky.ipynb``."""
     if result.get("winner") is None:
         raise ValueError("the round has no winner yet: judge it first (python -m mnist_kit search ... --judge)")
     w = result["window"]

@@ -5,7 +5,7 @@ docs/INSTRUCTOR.md), the benchmark, search-round and run-time tables, and writin
 ``results/``, and nothing else; ``report --check`` (run by ``make test``) fails when a document is stale or a
 record is malformed, and never writes. The run tables themselves are ``report``'s; the benchmark records and the
 search's rounds (``results/tuning/<which>.json``, judged by ``tuning``) are read here. ``search_round_markdown`` is
-also notebook 5's.
+also notebook 6's (the case study).
 """
 
 from __future__ import annotations
@@ -230,7 +230,7 @@ def goal_markdown(study: Study, results_dir: Path, per_seed: bool = True, smoke:
 
 
 def attempt_2_markdown(results_dir: Path) -> str:
-    """Model_5 attempt 2's goal (the study ``model_5b``; ``goal_markdown``), as notebook 5 shows it."""
+    """Model_5 attempt 2's goal (the study ``model_5b``; ``goal_markdown``), as notebook 6 shows it."""
     return goal_markdown(get_study("model_5b"), results_dir)
 
 

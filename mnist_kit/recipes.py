@@ -154,7 +154,7 @@ _ATTEMPTS_2: dict[str, Recipe] = {
     "model_4b": replace(SEARCH_MODEL_4[MODEL_4_ATTEMPT_2], name="model_4b"),
 }
 
-# The frontier's second series (notebook 5): attempt 2 changed the recipe, not only the network, so the 3k-6k
+# The frontier's second series (notebook 6): attempt 2 changed the recipe, not only the network, so the 3k-6k
 # networks are trained again on attempt 2's recipe change (FRONTIER_2_CHANGE: what model_5b changes from model_5,
 # name and network aside; tests/test_smaller.py checks it against records.config_changes, the kit's one diff), same
 # seeds, to show whether the whole curve moved or only Model_5's point. model_5b is model_5's point of it; the
