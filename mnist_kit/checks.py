@@ -22,13 +22,15 @@ Taught in every notebook's "Your turn" cells.
 The build-it checkers judge a student's own code instead of a number, and return a ``verdict.Verdict`` that shows
 its one line (no stray ``True``/``False`` in a notebook): ``network`` (``check_network``), ``train_step``,
 ``evaluate`` and ``initial_loss`` (``check_training``), ``overfit_one_batch`` and ``quick_run``
-(``check_learning``):
+(``check_learning``), ``scheduler`` and ``weight_average`` (``check_schedule``):
 
     checks.network(MyModel1(), "model_1")       # block by block; show_answer=True shows the course's block
     checks.train_step(train_step)               # beside the kit's step, same seed and batch
     checks.initial_loss(MyModel1())             # ≈ ln 10
     checks.overfit_one_batch(MyModel1(), train_step)
     checks.quick_run(MyModel1(), train_step)    # the first curve, in about a minute on one CPU thread
+    checks.scheduler(make_scheduler, recipe="model_3")  # every step's rate and momentum beside the recipe's
+    checks.weight_average(update)               # your EMA step beside torch's AveragedModel
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from dataclasses import dataclass, field
 from . import verdict  # the one switch for worked answers (off in the students' release)
 from .check_learning import overfit_one_batch, quick_run  # noqa: F401 (the build-it checkers, re-exported)
 from .check_network import network  # noqa: F401
+from .check_schedule import scheduler, weight_average  # noqa: F401
 from .check_training import evaluate, initial_loss, kit_step, train_step  # noqa: F401
 from .course import TARGET
 from .engine import lr_schedule, steps_per_batch

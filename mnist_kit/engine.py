@@ -35,6 +35,9 @@ def set_seed(seed: int) -> None:
     torch.manual_seed(seed)  # also seeds every CUDA device
 
 
+QUIET_BAR = "{l_bar}{bar}| {n_fmt}/{total_fmt}"  # a progress bar without elapsed time or rate
+
+
 def train(
     model, device, loader, optimizer, progress: bool = True, batch_scheduler=None, averaged=None, title: str = ""
 ) -> tuple[float, float]:
@@ -48,7 +51,7 @@ def train(
     model.train()
     live = progress and sys.stdout.isatty()
     bar = tqdm(loader, disable=not live, file=sys.stdout)  # stdout: the normal log, not a red stderr box
-    total_loss, correct, processed, start = 0.0, 0, 0, time.perf_counter()
+    total_loss, correct, processed = 0.0, 0, 0
     for batch_idx, (images, labels) in enumerate(bar):
         images, labels = images.to(device, non_blocking=True), labels.to(device, non_blocking=True)
         optimizer.zero_grad()
@@ -72,7 +75,8 @@ def train(
         status = f"{title}Loss={loss_value:.4f} Batch_id={batch_idx} Accuracy={100 * correct / processed:0.2f}"
         bar.set_description(status)
     if progress and not live:
-        print(tqdm.format_meter(batch_idx + 1, len(loader), time.perf_counter() - start, prefix=status))
+        # the bar's final state without its clock: a log (a notebook's output) keeps no timing noise
+        print(tqdm.format_meter(batch_idx + 1, len(loader), 0, prefix=status, bar_format=QUIET_BAR))
     return total_loss / processed, 100 * correct / processed
 
 

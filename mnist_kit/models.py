@@ -124,8 +124,8 @@ class TinyNet(nn.Module):
         return F.log_softmax(x.view(-1, 10), dim=-1)
 
     def load_state_dict(self, state_dict, *args, **kwargs):
-        """Also loads checkpoints saved before there was one class: its small networks (always two blocks
-        before the pool) named the blocks after it ``blocks.0``, ``blocks.1`` ..., now ``convblock3`` ..."""
+        """Also reads weights whose blocks after the max-pool are named ``blocks.0``, ``blocks.1`` ... (some of
+        the recorded small networks, Model_5's sweep among them, name them so): they load as ``convblock3`` ..."""
         renamed = {}
         for key, value in state_dict.items():
             if key.startswith("blocks."):

@@ -85,7 +85,8 @@ def test_the_progress_bar_writes_to_stdout(capsys):
     train(model, torch.device("cpu"), _two_batches(), torch.optim.SGD(model.parameters(), lr=0.01), title="EPOCH: 1/3 ")
     out, err = capsys.readouterr()
     assert err == "" and "\r" not in out  # not a terminal: the bar's final state only, one line
-    assert re.fullmatch(r"EPOCH: 1/3 Loss=\d\.\d{4} Batch_id=1 Accuracy=\d+\.\d\d: 100%\|█{10}\| 2/2 \[.*\]\n", out)
+    # and no clock: an elapsed time or a rate would be timing noise in a notebook's output
+    assert re.fullmatch(r"EPOCH: 1/3 Loss=\d\.\d{4} Batch_id=1 Accuracy=\d+\.\d\d: 100%\|█+\| 2/2\n", out), out
 
 
 def test_a_terminal_gets_a_live_bar(capsys, monkeypatch):
