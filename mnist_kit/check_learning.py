@@ -14,8 +14,9 @@ import math
 import time
 
 import torch
+import torch.nn.functional as F
 
-from .check_training import EVAL_MODE, PILED_UP, _as_float, _network, kit_step, mnist_images, run_watched
+from .check_training import EVAL_MODE, PILED_UP, _as_float, _loss_hint, _network, kit_step, mnist_images, run_watched
 from .engine import test
 from .fast_data import TensorLoader
 from .settings import resolve_smoke
@@ -51,15 +52,28 @@ def _overfit_hint(losses: list[float], accuracy: float, lr: float) -> str:
     )
 
 
+def _wrong_loss(loss: float, output: torch.Tensor, labels: torch.Tensor) -> str | None:
+    """A hint when a step's loss is not ``F.nll_loss`` of the log-probabilities it computed, or None."""
+    if not torch.allclose(output.logsumexp(dim=-1), torch.zeros(len(output)), atol=1e-4):
+        return None  # not log-probabilities: check_network and initial_loss say so
+    expected = F.nll_loss(output, labels).item()
+    return (
+        None if math.isclose(loss, expected, rel_tol=1e-4, abs_tol=1e-6) else _loss_hint(loss, expected, output, labels)
+    )
+
+
 def _step(step_fn, model, images, labels, optimizer) -> tuple[float | None, str | None]:
-    """One training step watched: (the loss it returned, a hint when it ran in eval mode or returned no loss)."""
+    """One training step watched: (the loss it returned, a hint when it ran in eval mode, let the gradients pile
+    up, returned no loss or another loss than ``F.nll_loss`` of the network's output)."""
     returned, spy = run_watched(step_fn, model, images, labels, optimizer)
     loss = _as_float(returned)
     if spy.calls and not spy.calls[-1]["training"]:
         return loss, EVAL_MODE
     if spy.piled_up:
         return loss, PILED_UP
-    return loss, None if loss is not None else "return the loss from your step (a tensor or loss.item())"
+    if loss is None:
+        return loss, "return the loss from your step (a tensor or loss.item())"
+    return loss, _wrong_loss(loss, spy.calls[-1]["output"], labels) if spy.calls else None
 
 
 def overfit_one_batch(

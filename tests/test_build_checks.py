@@ -2,15 +2,20 @@
 piece passes with a one-line verdict; each typical mistake fails with a hint of its own, and the answer is shown
 only when asked for."""
 
+from pathlib import Path
+
 import pytest
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from IPython.lib.pretty import pretty
+from nbformat import read as read_notebook
 
 from mnist_kit import checks
 from mnist_kit.check_learning import _sizes
 from mnist_kit.models import get_model
+
+LESSON = Path(__file__).resolve().parent.parent / "notebooks" / "01_model_1.ipynb"
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -261,6 +266,9 @@ def test_overfitting_one_batch_passes_with_a_correct_step_and_leaves_the_network
             "model.train() at the start",
         ),  # the accuracy checks left it in eval
         (dict(step_fn=step_with(zero=False), steps=5), "zero_grad() at the start of every step"),  # caught at step 2
+        (dict(step_fn=step_with(mode="eval"), steps=5), "model.train() at the start"),  # eval() in the step itself
+        (dict(step_fn=step_with(mse), steps=5), "mean squared error"),  # a wrong loss, named at step 1
+        (dict(step_fn=step_with(lambda out, y: F.nll_loss(out, y, reduction="sum")), steps=5), "sum over the batch"),
     ],
 )
 def test_failing_to_overfit_gets_a_hint(args, words):
@@ -281,3 +289,23 @@ def test_a_layer_too_many_gets_its_own_hint():
     model.head = nn.Sequential(nn.Conv2d(14, 10, 1, bias=False), nn.ReLU())  # class scores cut at 0
     text = one_line_verdict(checks.network(model), passed=False)
     assert text.startswith("❌ Head") and "negative class score" in text
+
+
+def lesson_answers() -> dict:
+    """The lesson's own build-it cells (the answers between the solution markers), run as a student's would be."""
+    cells = read_notebook(LESSON, as_version=4).cells
+    found = {"torch": torch, "nn": nn, "F": F}
+    for cell in cells:
+        if cell.cell_type == "code" and "### BEGIN SOLUTION" in cell.source:
+            exec(cell.source, found)  # noqa: S102 (the committed notebook's own cells)
+    return found
+
+
+def test_the_lessons_own_answers_pass_their_checkers():
+    """The network, step and evaluation the lesson holds between its markers pass, in the order the lesson calls
+    them: what nbval and the browser test's Run All execute."""
+    answers = lesson_answers()
+    assert {"MyModel1", "train_step", "evaluate"} <= answers.keys()
+    one_line_verdict(checks.network(answers["MyModel1"](), "model_1"), passed=True)
+    one_line_verdict(checks.train_step(answers["train_step"]), passed=True)
+    one_line_verdict(checks.evaluate(answers["evaluate"]), passed=True)
