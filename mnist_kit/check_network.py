@@ -177,6 +177,8 @@ def _layer_hint(mine: Block, theirs: Block) -> str | None:
     """What differs in the kind and order of the layers, or None."""
     missing = [k for k in theirs.kinds if k not in mine.kinds]
     extra = [k for k in mine.kinds if k not in theirs.kinds]
+    if theirs.conv is None and mine.conv is not None and mine.kinds[0] == "Conv2d":
+        return f"here the course's has a {theirs.kinds[0]}, yours one convolution block more: remove that block"
     if missing:
         return f"it has no {missing[0]}: {WHY_MISSING.get(missing[0], 'add it')}"
     if extra:

@@ -28,7 +28,7 @@ its one line (no stray ``True``/``False`` in a notebook): ``network`` (``check_n
     checks.train_step(train_step)               # beside the kit's step, same seed and batch
     checks.initial_loss(MyModel1())             # ≈ ln 10
     checks.overfit_one_batch(MyModel1(), train_step)
-    checks.quick_run(MyModel1(), train_step)    # the first curve, in about a minute on one CPU thread
+    checks.quick_run(MyModel1(), train_step)    # the first curve, in under a minute of CPU
     checks.scheduler(make_scheduler, recipe="model_3")  # every step's rate and momentum beside the recipe's
     checks.weight_average(update)               # your EMA step beside torch's AveragedModel
 """

@@ -309,3 +309,22 @@ def test_the_lessons_own_answers_pass_their_checkers():
     one_line_verdict(checks.network(answers["MyModel1"](), "model_1"), passed=True)
     one_line_verdict(checks.train_step(answers["train_step"]), passed=True)
     one_line_verdict(checks.evaluate(answers["evaluate"]), passed=True)
+
+
+def test_a_block_too_many_is_named_as_such():
+    """Model_5 drops Model_4's padded sixth block: a student who keeps it is told to remove it, not to add a GAP."""
+    course = get_model("model_5")
+
+    class KeptBlock6(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.course = course
+            self.block6 = nn.Sequential(nn.Conv2d(16, 16, 3, padding=1, bias=False), nn.ReLU(), nn.BatchNorm2d(16))
+
+        def forward(self, x):
+            for name in ("convblock1", "convblock2", "transition", "convblock3", "convblock4", "convblock5"):
+                x = getattr(self.course, name)(x)
+            return F.log_softmax(self.course.head(self.course.gap(self.block6(x))).view(-1, 10), dim=-1)
+
+    verdict = checks.network(KeptBlock6(), "model_5")
+    assert not verdict and "one convolution block more" in repr(verdict)

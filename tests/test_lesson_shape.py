@@ -107,6 +107,11 @@ def test_the_student_builds_the_new_piece_and_a_checker_judges_it(path):
             said = _outputs(checker)
             assert said.strip().startswith(("✅", "❌")), f"the checker shows its verdict line: {said[:120]}"
             assert "✅" in said, f"the answer the lesson carries passes its checker: {said[:200]}"
+    builders = set().union(*BUILD_CHECKERS.values())
+    for cell in cells:  # the sanity checks run the student's pieces too (the first loss, one batch, a quick run)
+        if set(_calls(cell.source)) & builders:
+            assert "✅" in _outputs(cell), f"the lesson's own answers pass: {_outputs(cell)[:200]}"
+            judged |= set(_calls(cell.source)) & builders
     assert judged >= BUILD_CHECKERS[path.stem], f"missing build-it checks: {BUILD_CHECKERS[path.stem] - judged}"
 
 
