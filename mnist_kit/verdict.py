@@ -3,7 +3,7 @@
 A notebook cell that ends in ``checks.network(MyModel1(), "model_1")`` shows that line (✅ or ❌ with a hint), never
 a stray ``True`` or ``False``; ``bool(verdict)`` says whether it passed, so a test can ``assert`` it. The answer is
 shown only when the checker was asked for it (``show_answer=True``).
-Taught in ``notebooks/01_model_1.ipynb``'s build-it cells.
+Every build-it cell of the lessons shows one.
 """
 
 from __future__ import annotations
