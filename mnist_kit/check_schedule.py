@@ -18,7 +18,7 @@ import math
 
 import torch
 
-from .engine import schedule_trace, steps_per_batch
+from .engine import schedule_trace, step_through, steps_per_batch
 from .recipes import get_recipe
 from .verdict import Verdict, failed, passed, sentence
 
@@ -35,17 +35,7 @@ def _trace(make_scheduler, recipe, steps_per_epoch: int) -> tuple[list[float], l
     optimizer = _optimizer(recipe)
     scheduler = make_scheduler(optimizer, steps_per_epoch)
     per_batch = isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR)
-    rates, momenta = [], []
-    for _ in range(recipe.epochs):
-        for _ in range(steps_per_epoch):
-            rates.append(optimizer.param_groups[0]["lr"])
-            momenta.append(optimizer.param_groups[0]["momentum"])
-            optimizer.step()
-            if per_batch:
-                scheduler.step()
-        if not per_batch:
-            scheduler.step()
-    return rates, momenta, scheduler
+    return (*step_through(optimizer, scheduler, recipe.epochs, steps_per_epoch, per_batch), scheduler)
 
 
 def _where(step: int, steps_per_epoch: int) -> str:

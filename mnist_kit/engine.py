@@ -164,17 +164,22 @@ def schedule_trace(recipe=None, steps_per_epoch: int = 1, **changes) -> tuple[li
     recipe = replace(recipe or SCHEDULE_PREVIEW, **changes)
     optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=recipe.lr, momentum=recipe.momentum)
     sched = make_scheduler(optimizer, **recipe.schedule(), steps_per_epoch=steps_per_epoch)
-    per_batch = steps_per_batch(recipe.scheduler)
+    return step_through(optimizer, sched, recipe.epochs, steps_per_epoch, steps_per_batch(recipe.scheduler))
+
+
+def step_through(optimizer, scheduler, epochs: int, steps_per_epoch: int, per_batch: bool):
+    """Step ``optimizer`` and ``scheduler`` as ``fit`` does (the scheduler after every batch when ``per_batch``, else
+    after every epoch) and read the learning rate and momentum of every step: ``(rates, momenta)``."""
     rates, momenta = [], []
-    for _ in range(recipe.epochs):
+    for _ in range(epochs):
         for _ in range(steps_per_epoch):
             rates.append(optimizer.param_groups[0]["lr"])
             momenta.append(optimizer.param_groups[0]["momentum"])
             optimizer.step()
             if per_batch:
-                sched.step()
+                scheduler.step()
         if not per_batch:
-            sched.step()
+            scheduler.step()
     return rates, momenta
 
 

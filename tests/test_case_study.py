@@ -5,8 +5,11 @@ import ast
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
+from notebook_reading import markdown as _markdown
+from notebook_reading import outputs as _outputs
+from notebook_reading import read as _nb
+from notebook_reading import section as _section
 
 from mnist_kit import checks, course, launch, records, stats, studies, tuning
 from mnist_kit.paths import default_results_dir
@@ -16,33 +19,6 @@ ROOT = Path(__file__).resolve().parent.parent
 CASE = ROOT / "notebooks" / "06_steady_or_lucky.ipynb"
 SOLUTIONS = ROOT / "notebooks" / "solutions" / "06_steady_or_lucky_solutions.ipynb"
 RESULTS = default_results_dir()
-
-
-def _nb(path):
-    return nbformat.read(path, as_version=4)
-
-
-def _markdown(nb) -> list[str]:
-    return [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
-
-
-def _outputs(cell) -> str:
-    texts = []
-    for out in cell.get("outputs", []):
-        texts.append(out.get("text", ""))
-        texts += [out.get("data", {}).get(kind, "") for kind in ("text/markdown", "text/plain")]
-    return "".join(t if isinstance(t, str) else "".join(t) for t in texts)
-
-
-def _section(nb, heading: str) -> str:
-    """The Markdown of one ``## `` section (its heading cell and the Markdown cells up to the next)."""
-    found, inside = [], False
-    for source in _markdown(nb):
-        if source.startswith("## "):
-            inside = source.splitlines()[0] == heading
-        if inside:
-            found.append(source)
-    return "\n".join(found)
 
 
 def _sweep(name):

@@ -7,8 +7,11 @@ import ast
 import re
 from pathlib import Path
 
-import nbformat
 import pytest
+from notebook_reading import markdown as _markdown
+from notebook_reading import outputs as _outputs
+from notebook_reading import read as _nb
+from notebook_reading import section as _section
 
 from mnist_kit import launch
 
@@ -44,35 +47,8 @@ CLOCK = re.compile(r"\[\d+:\d\d(?::\d\d)?<\d+:\d\d")  # a progress bar's [elapse
 NUMBER_CHECKERS = {"output_size", "receptive_field", "block_parameters", "first_epoch_at_target", "lr_at_step"}
 
 
-def _nb(path):
-    return nbformat.read(path, as_version=4)
-
-
-def _markdown(nb) -> list[str]:
-    return [cell.source for cell in nb.cells if cell.cell_type == "markdown"]
-
-
 def _headings(nb) -> list[str]:
     return [line for s in _markdown(nb) for line in s.splitlines() if line.startswith("## ")]
-
-
-def _section(nb, heading: str) -> str:
-    """The Markdown from one ``## `` heading line to the next, wherever the cells break."""
-    found, inside = [], False
-    for line in "\n".join(_markdown(nb)).splitlines():
-        if line.startswith("## "):
-            inside = line == heading
-        if inside:
-            found.append(line)
-    return "\n".join(found)
-
-
-def _outputs(cell) -> str:
-    texts = []
-    for out in cell.get("outputs", []):
-        texts.append(out.get("text", ""))
-        texts += [out.get("data", {}).get(kind, "") for kind in ("text/markdown", "text/plain", "text/html")]
-    return "".join(t if isinstance(t, str) else "".join(t) for t in texts)
 
 
 def _calls(source: str) -> list[str]:

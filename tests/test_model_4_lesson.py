@@ -4,25 +4,14 @@ learning-rate try-its come before anything prints a rate, and its solutions read
 import re
 from pathlib import Path
 
-import nbformat
+from notebook_reading import outputs as _outputs
+from notebook_reading import read as _nb
 
 from mnist_kit import checks
 
 ROOT = Path(__file__).resolve().parent.parent
 LESSON = ROOT / "notebooks" / "04_model_4.ipynb"
 SOLUTIONS = ROOT / "notebooks" / "solutions" / "04_model_4_solutions.ipynb"
-
-
-def _nb(path):
-    return nbformat.read(path, as_version=4)
-
-
-def _outputs(cell) -> str:
-    texts = []
-    for out in cell.get("outputs", []):
-        texts.append(out.get("text", ""))
-        texts += [out.get("data", {}).get(kind, "") for kind in ("text/markdown", "text/plain")]
-    return "".join(t if isinstance(t, str) else "".join(t) for t in texts)
 
 
 def _lr_answers() -> list[str]:
