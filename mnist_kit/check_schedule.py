@@ -18,7 +18,7 @@ import math
 
 import torch
 
-from .engine import schedule_trace, step_through, steps_per_batch
+from .engine import probe_optimizer, schedule_trace, step_through, steps_per_batch
 from .recipes import get_recipe
 from .verdict import Verdict, failed, passed, sentence
 
@@ -26,13 +26,9 @@ STEPS_PER_EPOCH = 469  # 60,000 training images in batches of 128
 RELATIVE = 1e-6  # a rate or a momentum this close counts as the same
 
 
-def _optimizer(recipe) -> torch.optim.SGD:
-    return torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=recipe.lr, momentum=recipe.momentum)
-
-
 def _trace(make_scheduler, recipe, steps_per_epoch: int) -> tuple[list[float], list[float], object]:
     """Step the student's scheduler as ``fit`` steps the recipe's: (rates, momenta, the scheduler)."""
-    optimizer = _optimizer(recipe)
+    optimizer = probe_optimizer(recipe)
     scheduler = make_scheduler(optimizer, steps_per_epoch)
     per_batch = isinstance(scheduler, torch.optim.lr_scheduler.OneCycleLR)
     return (*step_through(optimizer, scheduler, recipe.epochs, steps_per_epoch, per_batch), scheduler)

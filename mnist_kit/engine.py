@@ -162,9 +162,14 @@ def schedule_trace(recipe=None, steps_per_epoch: int = 1, **changes) -> tuple[li
     if isinstance(recipe, str):
         recipe, changes = None, {"scheduler": recipe, **changes}
     recipe = replace(recipe or SCHEDULE_PREVIEW, **changes)
-    optimizer = torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=recipe.lr, momentum=recipe.momentum)
+    optimizer = probe_optimizer(recipe)
     sched = make_scheduler(optimizer, **recipe.schedule(), steps_per_epoch=steps_per_epoch)
     return step_through(optimizer, sched, recipe.epochs, steps_per_epoch, steps_per_batch(recipe.scheduler))
+
+
+def probe_optimizer(recipe: Recipe) -> torch.optim.SGD:
+    """SGD at the recipe's rate and momentum over one dummy weight: what a schedule is read off without training."""
+    return torch.optim.SGD([torch.zeros(1, requires_grad=True)], lr=recipe.lr, momentum=recipe.momentum)
 
 
 def step_through(optimizer, scheduler, epochs: int, steps_per_epoch: int, per_batch: bool):

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from notebook_reading import outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("0*.ipynb"))
@@ -150,13 +151,7 @@ TWO_DECIMALS = re.compile(r"(?<![\d.])(\d{2}\.\d\d)(?![\d.])")
 
 def _shown_text(nb) -> str:
     """Everything a notebook's code cells printed or displayed as text (streams, Markdown, plain reprs)."""
-    shown = []
-    for cell in nb.cells:
-        if cell.cell_type == "code":
-            for out in cell.outputs:
-                shown.append(out.get("text", ""))
-                shown += [out.get("data", {}).get(kind, "") for kind in ("text/markdown", "text/plain", "text/html")]
-    return "".join(s if isinstance(s, str) else "".join(s) for s in shown)
+    return "".join(outputs(cell) for cell in nb.cells if cell.cell_type == "code")
 
 
 def _unshown_figures(nb) -> list[tuple[int, str]]:
